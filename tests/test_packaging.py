@@ -1,0 +1,52 @@
+"""The project's two package lists (pyproject.toml, environment.yml) stay in step."""
+
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _normalise(requirement: str) -> tuple[str, str]:
+    match = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$", requirement)
+    assert match, f"cannot parse requirement {requirement!r}"
+    return match.group(1).lower().replace("_", "-"), match.group(2).replace(" ", "")
+
+
+def _pyproject_requirements() -> set[tuple[str, str]]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    listed = project["dependencies"] + extras["notebooks"] + extras["test"]
+    return {_normalise(r) for r in listed}
+
+
+def _conda_requirements() -> set[tuple[str, str]]:
+    found = set()
+    for line in (ROOT / "environment.yml").read_text().splitlines():
+        match = re.match(r"^  - ([A-Za-z0-9_.\-]+.*)$", line)
+        if match and not match.group(1).startswith("pip:"):
+            found.add(_normalise(match.group(1)))
+    return {req for req in found if req[0] not in {"python", "pip"}}
+
+
+def test_environment_yml_matches_pyproject():
+    assert _conda_requirements() == _pyproject_requirements()
+
+
+def test_runtime_dependencies_are_numpy_matplotlib_ipywidgets_only():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    names = {_normalise(r)[0] for r in project["dependencies"]}
+    assert names == {"numpy", "matplotlib", "ipywidgets"}
+
+
+def test_ci_calls_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert "make test" in ci
+    assert "make test" in readme and "make lab" in readme
+
+
+def test_torch_is_only_a_benchmark_extra():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime_and_test = project["dependencies"] + project["optional-dependencies"]["test"]
+    assert not any(_normalise(r)[0] == "torch" for r in runtime_and_test)

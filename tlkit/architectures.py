@@ -1,0 +1,99 @@
+"""The three model sizes of the course: simple (2 blocks), medium (4) and deep (8).
+
+Image inputs get convolutional blocks (conv 3x3, BatchNorm, ReLU, sometimes a
+2x2 max-pool); vector inputs get dense blocks (dense, BatchNorm, ReLU). The last
+block ends with a flatten, so the features are a vector whose entries are
+outputs of a ReLU (or of a max over them): never negative.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .nn import BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU
+from .nn.network import Block
+
+ARCHITECTURES = ("simple", "medium", "deep")
+
+# Each image block: (output channels, pool after it?).
+IMAGE_PLANS: dict[str, list[tuple[int, bool]]] = {
+    "simple": [(16, True), (32, True)],
+    "medium": [(16, False), (32, True), (64, False), (64, True)],
+    "deep": [(16, False), (16, True), (32, False), (32, True),
+             (64, False), (64, False), (64, False), (64, False)],
+}
+# Each vector block: its width.
+VECTOR_PLANS: dict[str, list[int]] = {
+    "simple": [64, 64],
+    "medium": [128, 128, 64, 64],
+    "deep": [64] * 8,
+}
+
+
+def check_architecture(architecture) -> str:
+    if architecture not in ARCHITECTURES:
+        raise ValueError(
+            f"architecture must be one of {', '.join(map(repr, ARCHITECTURES))}; got {architecture!r}"
+        )
+    return architecture
+
+
+def image_blocks(architecture: str, height: int, width: int, rng: np.random.Generator) -> list[Block]:
+    """Conv blocks for (height, width) grayscale images; a pool is skipped once the map is 1 pixel."""
+    plan = IMAGE_PLANS[architecture]
+    blocks, channels = [], 1
+    for index, (out_channels, pool) in enumerate(plan, start=1):
+        layers = [
+            ("conv", Conv2D(channels, out_channels, kernel_size=3, padding="same", rng=rng)),
+            ("bn", BatchNorm(out_channels)),
+            ("relu", ReLU()),
+        ]
+        if pool and height >= 2 and width >= 2:
+            layers.append(("pool", MaxPool2D(2)))
+            height, width = height // 2, width // 2
+        if index == len(plan):
+            layers.append(("flatten", Flatten()))
+        blocks.append(Block(f"layer{index}", layers))
+        channels = out_channels
+    return blocks
+
+
+def vector_blocks(architecture: str, n_features: int, rng: np.random.Generator) -> list[Block]:
+    blocks, width_in = [], n_features
+    for index, width in enumerate(VECTOR_PLANS[architecture], start=1):
+        layers = [
+            ("dense", Dense(width_in, width, rng=rng)),
+            ("bn", BatchNorm(width)),
+            ("relu", ReLU()),
+        ]
+        blocks.append(Block(f"layer{index}", layers))
+        width_in = width
+    return blocks
+
+
+def build_base(architecture: str, input_shape: tuple[int, ...], rng: np.random.Generator) -> list[Block]:
+    """The pretrainable base for ``input_shape``: (d,) vectors or (H, W) images."""
+    check_architecture(architecture)
+    if len(input_shape) == 1:
+        return vector_blocks(architecture, input_shape[0], rng)
+    return image_blocks(architecture, input_shape[0], input_shape[1], rng)
+
+
+def build_head(
+    in_features: int,
+    num_classes: int,
+    rng: np.random.Generator,
+    hidden_units: int | None = None,
+    dropout: float = 0.0,
+) -> Block:
+    """The new classifier: softmax regression, or one hidden ReLU layer with dropout."""
+    layers = []
+    if dropout > 0:
+        layers.append(("dropout_in", Dropout(dropout, rng=rng)))
+    if hidden_units:
+        layers += [("hidden", Dense(in_features, hidden_units, rng=rng)), ("relu", ReLU())]
+        if dropout > 0:
+            layers.append(("dropout", Dropout(dropout, rng=rng)))
+        in_features = hidden_units
+    layers.append(("fc", Dense(in_features, num_classes, rng=rng)))
+    return Block("head", layers)

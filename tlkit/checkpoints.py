@@ -1,0 +1,86 @@
+"""Checkpoints on disk: atomic ``.npz`` writes, sha256-verified loads, the shipped manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+MANIFEST_PATH = WEIGHTS_DIR / "manifest.json"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file is missing, corrupt, tampered with, or does not fit the model."""
+
+
+def sha256_of(path: Path | str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def save_arrays(path: Path | str, arrays: dict[str, np.ndarray]) -> Path:
+    """Write ``arrays`` to ``path`` as .npz atomically: a temp file in the same folder, then rename."""
+    path = Path(path)
+    if path.suffix != ".npz":
+        path = path.with_suffix(path.suffix + ".npz")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, **{key: np.ascontiguousarray(value) for key, value in arrays.items()})
+        os.replace(tmp_name, path)
+    except BaseException:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+        raise
+    return path
+
+
+def load_arrays(path: Path | str, expected_sha256: str | None = None) -> dict[str, np.ndarray]:
+    """Read an .npz without pickles; verify its sha256 first when one is expected."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint file {path} does not exist")
+    if expected_sha256 is not None:
+        actual = sha256_of(path)
+        if actual != expected_sha256:
+            raise CheckpointError(
+                f"checkpoint file {path} failed verification: sha256 {actual} does not match the "
+                f"manifest's {expected_sha256}. The file is corrupt or was modified; restore it "
+                f"(git checkout -- {path.name}) or retrain it with `python -m tlkit.pretrain`."
+            )
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {key: data[key] for key in data.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise CheckpointError(f"checkpoint file {path} cannot be read as .npz: {exc}") from exc
+
+
+def read_manifest(path: Path = MANIFEST_PATH) -> dict:
+    if not path.is_file():
+        return {"checkpoints": {}}
+    return json.loads(path.read_text())
+
+
+def write_manifest(manifest: dict, path: Path = MANIFEST_PATH) -> None:
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+def checkpoint_name(architecture: str, input_shape: tuple[int, ...]) -> str:
+    return f"{architecture}_{'x'.join(map(str, input_shape))}.npz"
+
+
+def shipped_entry(architecture: str, input_shape: tuple[int, ...]) -> dict | None:
+    """The manifest entry of the shipped checkpoint for this model, or None."""
+    return read_manifest()["checkpoints"].get(checkpoint_name(architecture, input_shape))

@@ -1,0 +1,44 @@
+"""The base class every layer of the engine follows.
+
+A layer owns its parameters (``params``), their gradients (``grads``, same keys)
+and any non-trainable state (``buffers``, e.g. BatchNorm's running statistics).
+``forward`` keeps in ``self`` what ``backward`` needs; ``backward`` takes the
+gradient of the loss with respect to the layer's output and returns the
+gradient with respect to its input.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Layer:
+    """A forward/backward pair with the state it needs (CS231n style)."""
+
+    def __init__(self) -> None:
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.buffers: dict[str, np.ndarray] = {}
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(
+        self,
+        grad_out: np.ndarray,
+        need_input_grad: bool = True,
+        need_param_grads: bool = True,
+    ) -> np.ndarray | None:
+        """Gradient w.r.t. the input (None when ``need_input_grad`` is False).
+
+        With ``need_param_grads`` False the layer skips computing ``grads``:
+        that is what makes a frozen layer cheap.
+        """
+        raise NotImplementedError
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """Shape of one sample's output given one sample's input shape."""
+        return input_shape
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"

@@ -1,0 +1,155 @@
+"""A network of named blocks: the unit of freezing and of per-layer learning rates.
+
+``Network`` is a stack of :class:`Block` objects (``layer1 ... layerN`` for a
+pretrained base, then ``head``). A block is either trainable or frozen, with
+the Keras semantics:
+
+* a frozen block gets no weight gradient and no update;
+* a frozen block runs in inference mode even while the network trains, so its
+  BatchNorm uses (and never changes) its running statistics;
+* backward stops at the lowest trainable block: nothing below it is computed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from .layer import Layer
+from .optimizers import ParamGroup
+
+
+class Block:
+    """A named, freezable sequence of layers, e.g. ``layer3`` = conv, batchnorm, relu, pool."""
+
+    def __init__(self, name: str, layers: list[tuple[str, Layer]]) -> None:
+        self.name = name
+        self.layers = list(layers)
+        self.trainable = True
+
+    def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+        layer_training = training and self.trainable
+        for _, layer in self.layers:
+            x = layer.forward(x, layer_training)
+        return x
+
+    def backward(self, grad: np.ndarray, need_input_grad: bool) -> np.ndarray | None:
+        last = len(self.layers) - 1
+        for index in range(last, -1, -1):
+            layer = self.layers[index][1]
+            grad = layer.backward(
+                grad,
+                need_input_grad=need_input_grad or index > 0,
+                need_param_grads=self.trainable,
+            )
+        return grad
+
+    def named_arrays(self) -> Iterator[tuple[str, np.ndarray]]:
+        """Parameters and buffers as ``("<layer>.<name>", array)`` pairs."""
+        for layer_name, layer in self.layers:
+            for key, value in {**layer.params, **layer.buffers}.items():
+                yield f"{layer_name}.{key}", value
+
+    def param_group(self, lr_multiplier: float) -> ParamGroup:
+        params, grads = {}, {}
+        for layer_name, layer in self.layers:
+            for key, value in layer.params.items():
+                params[f"{layer_name}.{key}"] = value
+                grads[f"{layer_name}.{key}"] = layer.grads[key]
+        return ParamGroup(self.name, params, grads, lr_multiplier)
+
+    def count_parameters(self) -> int:
+        return int(sum(p.size for _, layer in self.layers for p in layer.params.values()))
+
+    def output_shape(self, sample_shape: tuple[int, ...]) -> tuple[int, ...]:
+        for _, layer in self.layers:
+            sample_shape = layer.output_shape(sample_shape)
+        return sample_shape
+
+    def __repr__(self) -> str:
+        state = "trainable" if self.trainable else "frozen"
+        inner = ", ".join(type(layer).__name__ for _, layer in self.layers)
+        return f"Block({self.name!r}, [{inner}], {state})"
+
+
+class Network:
+    """Blocks applied in order; ``backward`` stops at the lowest trainable block."""
+
+    def __init__(self, blocks: list[Block]) -> None:
+        names = [block.name for block in blocks]
+        if len(set(names)) != len(names):
+            raise ValueError(f"block names must be unique; got {names}")
+        self.blocks = list(blocks)
+
+    def __getitem__(self, name: str) -> Block:
+        for block in self.blocks:
+            if block.name == name:
+                return block
+        raise KeyError(name)
+
+    @property
+    def block_names(self) -> list[str]:
+        return [block.name for block in self.blocks]
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        for block in self.blocks:
+            x = block.forward(x, training)
+        return x
+
+    def lowest_trainable_index(self) -> int | None:
+        for index, block in enumerate(self.blocks):
+            if block.trainable:
+                return index
+        return None
+
+    def backward(self, grad: np.ndarray) -> None:
+        """Backpropagate from the output down to the lowest trainable block, and no further."""
+        lowest = self.lowest_trainable_index()
+        if lowest is None:
+            return
+        for index in range(len(self.blocks) - 1, lowest - 1, -1):
+            grad = self.blocks[index].backward(grad, need_input_grad=index > lowest)
+
+    def param_groups(self, multipliers: dict[str, float] | None = None) -> list[ParamGroup]:
+        """One optimizer group per trainable block, with its learning-rate multiplier."""
+        multipliers = multipliers or {}
+        return [
+            block.param_group(multipliers.get(block.name, 1.0))
+            for block in self.blocks
+            if block.trainable
+        ]
+
+    def count_parameters(self, trainable_only: bool = False) -> int:
+        return sum(
+            block.count_parameters()
+            for block in self.blocks
+            if block.trainable or not trainable_only
+        )
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {
+            f"{block.name}.{key}": value.copy()
+            for block in self.blocks
+            for key, value in block.named_arrays()
+        }
+
+    def load_state_dict(self, state: dict[str, np.ndarray], strict: bool = True) -> None:
+        own = {f"{block.name}.{key}": value for block in self.blocks for key, value in block.named_arrays()}
+        if strict:
+            missing = sorted(set(own) - set(state))
+            unexpected = sorted(set(state) - set(own))
+            if missing or unexpected:
+                raise ValueError(
+                    f"state dict does not match the network: missing keys {missing[:5]}, "
+                    f"unexpected keys {unexpected[:5]}"
+                )
+        for key, target in own.items():
+            if key not in state:
+                continue
+            value = np.asarray(state[key])
+            if value.shape != target.shape:
+                raise ValueError(
+                    f"state dict entry {key!r} has shape {value.shape}; the network expects {target.shape}"
+                )
+            target[...] = value  # in place: optimizers and views keep pointing at the same arrays

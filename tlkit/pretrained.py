@@ -1,0 +1,221 @@
+"""``PretrainedModel``: a base network whose weights were learned on a source task."""
+
+from __future__ import annotations
+
+import copy
+import numbers
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from . import checkpoints
+from .architectures import build_base, check_architecture
+from .nn.network import Block, Network
+from .training import predict_logits
+from .validation import as_batch, shape_text
+
+DEFAULT_INPUT_SHAPE = (8, 8)
+
+
+def normalise_input_shape(input_shape) -> tuple[int, ...]:
+    """None -> the shipped (8, 8) images; d or (d,) -> vectors; (H, W) -> grayscale images."""
+    if input_shape is None:
+        return DEFAULT_INPUT_SHAPE
+    if isinstance(input_shape, numbers.Integral) and not isinstance(input_shape, bool):
+        input_shape = (int(input_shape),)
+    valid = "None, an int d or (d,) for vectors, or (H, W) for grayscale images"
+    try:
+        shape = tuple(input_shape)
+    except TypeError:
+        raise ValueError(f"input_shape must be {valid}; got {input_shape!r}") from None
+    if len(shape) not in (1, 2) or not all(
+        isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 1 for s in shape
+    ):
+        raise ValueError(f"input_shape must be {valid}, with positive sizes; got {input_shape!r}")
+    return tuple(int(s) for s in shape)
+
+
+class PretrainedModel:
+    """A pretrained base of named blocks ``layer1 ... layerN`` (2, 4 or 8 of them).
+
+    ``PretrainedModel("medium")`` loads the shipped checkpoint for 8x8 images,
+    trained on a procedural alphabet of 100 glyph classes (see ``m.source``).
+    Any other ``input_shape`` is pretrained here and now on a synthetic source
+    task generated for that shape (deterministic given ``seed``, and cached).
+    """
+
+    def __init__(self, architecture: str = "medium", input_shape=None, *, seed: int = 0) -> None:
+        self.architecture = check_architecture(architecture)
+        self.input_shape = normalise_input_shape(input_shape)
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+            raise ValueError(f"seed must be an integer >= 0; got {seed!r}")
+        self.seed = int(seed)
+        self.network = Network(build_base(self.architecture, self.input_shape, np.random.default_rng(seed)))
+        self.source_head: Block | None = None
+        self.source: dict = {}
+        self._load_pretrained_weights()
+
+    # -- construction -----------------------------------------------------------------
+    def _load_pretrained_weights(self) -> None:
+        from .synthetic_source import pretrain_on_synthetic_source
+
+        entry = checkpoints.shipped_entry(self.architecture, self.input_shape)
+        if entry is not None:
+            path = checkpoints.WEIGHTS_DIR / entry["file"]
+            arrays = checkpoints.load_arrays(path, expected_sha256=entry["sha256"])
+            self._load_arrays(arrays, source=path)
+            self.source = {"kind": "shipped checkpoint", "file": entry["file"], **entry["source"],
+                           "source_test_accuracy": entry["source_test_accuracy"]}
+        else:
+            arrays, self.source = pretrain_on_synthetic_source(self.architecture, self.input_shape, self.seed)
+            self._load_arrays(arrays, source="synthetic pretraining")
+
+    def _load_arrays(self, arrays: dict[str, np.ndarray], source) -> None:
+        base = {k: v for k, v in arrays.items() if not k.startswith("source_head.")}
+        head = {k[len("source_head."):]: v for k, v in arrays.items() if k.startswith("source_head.")}
+        try:
+            self.network.load_state_dict(base)
+        except ValueError as exc:
+            raise checkpoints.CheckpointError(f"checkpoint {source} does not fit this model: {exc}") from exc
+        if head:
+            from .architectures import build_head
+
+            n_classes = head["head.fc.b"].shape[0]
+            self.source_head = build_head(self.get_feature_size(), n_classes, np.random.default_rng(0))
+            Network([self.source_head]).load_state_dict(head)
+            self.source_head.trainable = False
+
+    # -- structure ----------------------------------------------------------------------
+    @property
+    def blocks(self) -> list[Block]:
+        return self.network.blocks
+
+    def get_layer_names(self) -> list[str]:
+        return self.network.block_names
+
+    def get_num_layers(self) -> int:
+        return len(self.network.blocks)
+
+    def get_feature_size(self) -> int:
+        shape = self._network_sample_shape()
+        for block in self.network.blocks:
+            shape = block.output_shape(shape)
+        return int(np.prod(shape))
+
+    def count_parameters(self, trainable_only: bool = False) -> int:
+        return self.network.count_parameters(trainable_only)
+
+    def layer_parameter_counts(self) -> dict[str, int]:
+        return {block.name: block.count_parameters() for block in self.network.blocks}
+
+    def _network_sample_shape(self) -> tuple[int, ...]:
+        return self.input_shape + (1,) if len(self.input_shape) == 2 else self.input_shape
+
+    def to_network_input(self, x, name: str = "x") -> tuple[np.ndarray, bool]:
+        """Validate ``x`` (one sample or a batch) and add the channel axis images need."""
+        batch, single = as_batch(x, self.input_shape, name)
+        if len(self.input_shape) == 2:
+            batch = batch[..., None]
+        return batch, single
+
+    # -- features -------------------------------------------------------------------------
+    def extract_features(self, x, batch_size: int = 256) -> np.ndarray:
+        """Features of the last block, in inference mode: (F,) for one sample, (N, F) for a batch."""
+        batch, single = self.to_network_input(x)
+        features = self.features_of_batch(batch, batch_size)
+        return features[0] if single else features
+
+    def features_of_batch(self, batch: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        """Features of an already validated network input (N, ...), computed in batches."""
+        return predict_logits(self.network, batch, batch_size)
+
+    # -- freezing -------------------------------------------------------------------------
+    def _resolve_names(self, layer_names, action: str) -> list[str]:
+        valid = self.get_layer_names()
+        if layer_names is None:
+            return valid
+        if isinstance(layer_names, str):
+            layer_names = [layer_names]
+        names = list(layer_names)
+        unknown = [n for n in names if n not in valid]
+        if unknown:
+            warnings.warn(
+                f"{action}: unknown layer name(s) {unknown}; valid names are {valid}. "
+                "Nothing was changed.",
+                UserWarning,
+                stacklevel=3,
+            )
+            return []
+        return names
+
+    def freeze(self, layer_names=None) -> None:
+        """Freeze every block (or the named ones): no gradient, no update, BatchNorm in inference mode."""
+        for name in self._resolve_names(layer_names, "freeze"):
+            self.network[name].trainable = False
+
+    def unfreeze(self, layer_names=None) -> None:
+        """Make every block (or the named ones) trainable again."""
+        for name in self._resolve_names(layer_names, "unfreeze"):
+            self.network[name].trainable = True
+
+    def is_frozen(self, name: str) -> bool:
+        if name not in self.get_layer_names():
+            return False
+        return not self.network[name].trainable
+
+    def frozen_layers(self) -> list[str]:
+        return [b.name for b in self.network.blocks if not b.trainable]
+
+    # -- state ----------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of every parameter and buffer, keyed ``"layer1.conv.W"``, ..."""
+        return self.network.state_dict()
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        self.network.load_state_dict(state)
+
+    def save(self, path) -> Path:
+        """Save the base (and the source head) to ``path`` (.npz), written atomically."""
+        arrays = self.state_dict()
+        if self.source_head is not None:
+            arrays.update({f"source_head.{k}": v for k, v in Network([self.source_head]).state_dict().items()})
+        arrays["__meta__.architecture"] = np.array(self.architecture)
+        arrays["__meta__.input_shape"] = np.array(self.input_shape, dtype=np.int64)
+        return checkpoints.save_arrays(path, arrays)
+
+    @classmethod
+    def load(cls, path) -> PretrainedModel:
+        """A model saved with :meth:`save`."""
+        arrays = checkpoints.load_arrays(path)
+        try:
+            architecture = str(arrays.pop("__meta__.architecture"))
+            input_shape = tuple(int(s) for s in arrays.pop("__meta__.input_shape"))
+        except KeyError:
+            raise checkpoints.CheckpointError(
+                f"checkpoint file {path} was not written by PretrainedModel.save (no metadata)"
+            ) from None
+        model = cls.__new__(cls)
+        model.architecture, model.input_shape, model.seed = architecture, input_shape, 0
+        model.network = Network(build_base(architecture, input_shape, np.random.default_rng(0)))
+        model.source_head, model.source = None, {"kind": "loaded from file", "file": str(path)}
+        model._load_arrays(arrays, source=path)
+        return model
+
+    def copy(self) -> PretrainedModel:
+        """An independent deep copy (weights, frozen flags and all)."""
+        return copy.deepcopy(self)
+
+    # -- display --------------------------------------------------------------------------
+    def summary(self) -> str:
+        lines = [f"PretrainedModel({self.architecture!r}, input_shape={shape_text(self.input_shape)})"]
+        for block in self.network.blocks:
+            state = "frozen" if not block.trainable else "trainable"
+            kinds = ", ".join(type(layer).__name__ for _, layer in block.layers)
+            lines.append(f"  {block.name:<8} {block.count_parameters():>8,d} params  {state:<9}  {kinds}")
+        lines.append(f"  features: {self.get_feature_size()}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"PretrainedModel({self.architecture!r}, input_shape={shape_text(self.input_shape)}, "
+                f"layers={self.get_num_layers()}, features={self.get_feature_size()})")

@@ -1,0 +1,144 @@
+"""The one training loop behind every strategy: minibatches, history, callbacks."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from .callbacks import Callback, EarlyStopping, PrintProgress
+from .config import TrainingConfig
+from .history import TrainingHistory
+from .nn.dropout import Dropout
+from .nn.losses import softmax_cross_entropy
+from .nn.network import Network
+from .nn.optimizers import SGD, Adam
+from .schedules import get_schedule
+
+
+class TrainingDivergedError(RuntimeError):
+    """The loss became NaN or infinite: the learning rate is almost always too high."""
+
+
+def make_optimizer(config: TrainingConfig):
+    if config.optimizer == "sgd":
+        return SGD(lr=config.learning_rate, momentum=config.momentum, weight_decay=config.weight_decay)
+    return Adam(lr=config.learning_rate, weight_decay=config.weight_decay)
+
+
+def predict_logits(network: Network, X: np.ndarray, batch_size: int = 512) -> np.ndarray:
+    """Inference-mode forward pass in batches (memory bounded by the batch size)."""
+    outputs = [network.forward(X[i : i + batch_size], training=False) for i in range(0, len(X), batch_size)]
+    return np.concatenate(outputs, axis=0)
+
+
+def evaluate(network: Network, X: np.ndarray, y: np.ndarray, batch_size: int = 512) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy on (X, y), in inference mode."""
+    logits = predict_logits(network, X, batch_size)
+    loss, _ = softmax_cross_entropy(logits, y)
+    return float(loss), float(np.mean(np.argmax(logits, axis=1) == y))
+
+
+class Trainer:
+    """Runs ``config.epochs`` epochs of minibatch training on ``network``.
+
+    ``multipliers`` maps block names to learning-rate multipliers (missing: 1.0);
+    callbacks may change it, or the blocks' ``trainable`` flags, between epochs.
+    """
+
+    def __init__(
+        self,
+        network: Network,
+        config: TrainingConfig,
+        multipliers: dict[str, float] | None = None,
+        callbacks: list[Callback] | None = None,
+    ) -> None:
+        self.network = network
+        self.config = config
+        self.multipliers = dict(multipliers or {})
+        self.callbacks = list(callbacks or []) + list(config.callbacks)
+        if config.verbose:
+            self.callbacks.append(PrintProgress())
+        if config.early_stopping_patience is not None:
+            self.callbacks.append(EarlyStopping(config.early_stopping_patience))
+        self.rng = np.random.default_rng(config.seed)
+        self.optimizer = make_optimizer(config)
+        self.schedule = get_schedule(config.schedule)
+        self.history = TrainingHistory()
+        self.stop_training = False
+        self._seed_dropout()
+
+    def _seed_dropout(self) -> None:
+        for block in self.network.blocks:
+            for _, layer in block.layers:
+                if isinstance(layer, Dropout):
+                    layer.rng = np.random.default_rng(self.rng.integers(2**32))
+
+    def _emit(self, event: str, *args) -> None:
+        for callback in self.callbacks:
+            getattr(callback, event)(self, *args)
+
+    def block_learning_rate(self, name: str) -> float:
+        block = self.network[name]
+        return self.optimizer.lr * self.multipliers.get(name, 1.0) if block.trainable else 0.0
+
+    def _train_step(self, xb: np.ndarray, yb: np.ndarray, epoch: int, batch: int) -> tuple[float, int]:
+        logits = self.network.forward(xb, training=True)
+        loss, grad = softmax_cross_entropy(logits, yb)
+        if not math.isfinite(loss):
+            raise TrainingDivergedError(
+                f"the loss became {loss} at epoch {epoch + 1}, batch {batch + 1} with "
+                f"learning_rate={self.config.learning_rate:g}; training diverged. "
+                f"Try a lower learning rate, e.g. learning_rate={self.config.learning_rate / 10:g}."
+            )
+        self.network.backward(grad)
+        self.optimizer.step(self.network.param_groups(self.multipliers))
+        return loss, int(np.count_nonzero(np.argmax(logits, axis=1) == yb))
+
+    def fit(self, X: np.ndarray, y: np.ndarray, X_val=None, y_val=None) -> TrainingHistory:
+        config, n = self.config, len(X)
+        steps_per_epoch = math.ceil(n / config.batch_size)
+        total_steps = steps_per_epoch * config.epochs
+        start = time.perf_counter()
+        self._emit("on_train_begin")
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for epoch in range(config.epochs):
+                self._emit("on_epoch_begin", epoch)
+                order = self.rng.permutation(n)
+                loss_sum, correct = 0.0, 0
+                for batch in range(steps_per_epoch):
+                    idx = order[batch * config.batch_size : (batch + 1) * config.batch_size]
+                    xb = X[idx]
+                    if config.augment is not None:
+                        xb = np.asarray(config.augment(xb, self.rng), dtype=np.float32)
+                    step_index = epoch * steps_per_epoch + batch
+                    self.optimizer.lr = config.learning_rate * self.schedule(step_index / total_steps)
+                    loss, hits = self._train_step(xb, y[idx], epoch, batch)
+                    loss_sum += loss * len(idx)
+                    correct += hits
+                    self._emit("on_batch_end", batch, {"loss": loss, "batch_size": len(idx)})
+                logs = self._end_epoch(epoch, loss_sum / n, correct / n, X_val, y_val)
+                self._emit("on_epoch_end", epoch, logs)
+                if self.stop_training:
+                    self.history.stopped_early = epoch + 1 < config.epochs
+                    break
+        self.history.train_time = max(time.perf_counter() - start, 1e-9)
+        self._emit("on_train_end")
+        return self.history
+
+    def _end_epoch(self, epoch, loss, accuracy, X_val, y_val) -> dict:
+        history = self.history
+        history.loss.append(float(loss))
+        history.accuracy.append(float(accuracy))
+        history.trainable_blocks.append([b.name for b in self.network.blocks if b.trainable])
+        for block in self.network.blocks:
+            history.learning_rates.setdefault(block.name, []).append(self.block_learning_rate(block.name))
+        logs = {"epoch": epoch, "epochs": self.config.epochs, "loss": float(loss),
+                "accuracy": float(accuracy), "learning_rate": self.optimizer.lr}
+        if X_val is not None:
+            val_loss, val_accuracy = evaluate(self.network, X_val, y_val)
+            history.val_loss.append(val_loss)
+            history.val_accuracy.append(val_accuracy)
+            logs.update(val_loss=val_loss, val_accuracy=val_accuracy)
+        return logs
