@@ -1,0 +1,73 @@
+"""Fully connected layer: ``y = x @ W + b``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tlkit.nn.init import he_normal
+from tlkit.nn.layer import Layer
+
+
+def _positive_int(name: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def grad_buffer(layer: Layer, key: str) -> np.ndarray:
+    """``layer.grads[key]``, (re)allocated only if its shape or dtype no longer matches the param.
+
+    Gradients are written into this array in place, so anything holding a reference
+    to ``layer.grads[key]`` (an optimizer's parameter group) always sees the latest one.
+    """
+    param, grad = layer.params[key], layer.grads.get(key)
+    if grad is None or grad.shape != param.shape or grad.dtype != param.dtype:
+        grad = layer.grads[key] = np.empty_like(param)
+    return grad
+
+
+class Dense(Layer):
+    """Affine layer on the last axis; params ``W`` (in, out) and ``b`` (out,)."""
+
+    def __init__(self, in_features: int, out_features: int, rng: np.random.Generator) -> None:
+        super().__init__()
+        self.in_features = _positive_int("in_features", in_features)
+        self.out_features = _positive_int("out_features", out_features)
+        self.params["W"] = he_normal((self.in_features, self.out_features), self.in_features, rng)
+        self.params["b"] = np.zeros(self.out_features, dtype=np.float32)
+        self.grads["W"] = np.zeros_like(self.params["W"])
+        self.grads["b"] = np.zeros_like(self.params["b"])
+        self._x: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        if x.shape[-1] != self.in_features:
+            raise ValueError(
+                f"Dense expected inputs with last dimension {self.in_features}, got shape {x.shape}"
+            )
+        self._x = x
+        out = x @ self.params["W"]
+        out += self.params["b"]
+        return out
+
+    def backward(
+        self,
+        grad_out: np.ndarray,
+        need_input_grad: bool = True,
+        need_param_grads: bool = True,
+    ) -> np.ndarray | None:
+        if self._x is None:
+            raise RuntimeError("Dense.backward called before forward")
+        if need_param_grads:
+            x2 = self._x.reshape(-1, self.in_features)
+            g2 = grad_out.reshape(-1, self.out_features)
+            np.matmul(x2.T, g2, out=grad_buffer(self, "W"))
+            np.sum(g2, axis=0, out=grad_buffer(self, "b"))
+        if not need_input_grad:
+            return None
+        return grad_out @ self.params["W"].T
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        return (*tuple(input_shape)[:-1], self.out_features)
+
+    def __repr__(self) -> str:
+        return f"Dense({self.in_features}, {self.out_features})"
