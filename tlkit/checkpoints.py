@@ -36,7 +36,7 @@ def save_arrays(path: Path | str, arrays: dict[str, np.ndarray]) -> Path:
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **{key: np.ascontiguousarray(value) for key, value in arrays.items()})
+            np.savez(handle, **{key: np.asarray(value) for key, value in arrays.items()})
         os.replace(tmp_name, path)
     except BaseException:
         if os.path.exists(tmp_name):

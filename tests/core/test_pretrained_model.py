@@ -1,0 +1,140 @@
+"""The PretrainedModel contract of DESIGN.md section 3."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from tlkit import PretrainedModel
+
+LAYERS = {"simple": 2, "medium": 4, "deep": 8}
+
+
+@pytest.fixture(scope="module")
+def medium():
+    return PretrainedModel("medium")
+
+
+@pytest.mark.parametrize("architecture", ["simple", "medium", "deep"])
+def test_layer_names_and_counts(architecture):
+    model = PretrainedModel(architecture)
+    n = LAYERS[architecture]
+    assert model.get_num_layers() == n
+    assert model.get_layer_names() == [f"layer{i}" for i in range(1, n + 1)]
+    assert model.input_shape == (8, 8)
+
+
+def test_unknown_architecture_lists_the_valid_ones():
+    with pytest.raises(ValueError, match="simple.*medium.*deep"):
+        PretrainedModel("huge")
+
+
+@pytest.mark.parametrize(("shape", "expected"), [(None, (8, 8)), (20, (20,)), ((20,), (20,)), ((6, 7), (6, 7))])
+def test_input_shape_forms(shape, expected):
+    assert PretrainedModel("simple", shape).input_shape == expected
+
+
+@pytest.mark.parametrize("shape", [(0,), (2, 3, 4), "8x8", (8, -1), 2.5])
+def test_bad_input_shape(shape):
+    with pytest.raises(ValueError, match="input_shape"):
+        PretrainedModel("simple", shape)
+
+
+def test_extract_features_one_sample_and_batch(medium):
+    rng = np.random.default_rng(0)
+    one = medium.extract_features(rng.random((8, 8)))
+    batch = medium.extract_features(rng.random((5, 8, 8)))
+    assert one.shape == (medium.get_feature_size(),)
+    assert batch.shape == (5, medium.get_feature_size())
+    assert one.dtype == np.float32 and (batch >= 0).all()
+
+
+def test_extract_features_accepts_nested_lists_and_is_batch_independent(medium):
+    x = np.random.default_rng(1).random((3, 8, 8)).astype(np.float32)
+    from_list = medium.extract_features(x.tolist())
+    one_by_one = np.stack([medium.extract_features(sample) for sample in x])
+    np.testing.assert_allclose(from_list, one_by_one, rtol=1e-5, atol=1e-6)
+
+
+def test_wrong_shape_shows_expected_and_given(medium):
+    with pytest.raises(ValueError, match=r"\(3, 7, 7\).*\(8, 8\)"):
+        medium.extract_features(np.zeros((3, 7, 7)))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_input_is_rejected(medium, bad):
+    x = np.zeros((2, 8, 8))
+    x[1, 3, 3] = bad
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        medium.extract_features(x)
+
+
+def test_freeze_unfreeze_and_is_frozen():
+    model = PretrainedModel("medium")
+    assert not any(model.is_frozen(n) for n in model.get_layer_names())
+    model.freeze()
+    assert all(model.is_frozen(n) for n in model.get_layer_names())
+    model.unfreeze(["layer3", "layer4"])
+    assert [model.is_frozen(n) for n in model.get_layer_names()] == [True, True, False, False]
+    model.unfreeze()
+    assert not any(model.is_frozen(n) for n in model.get_layer_names())
+    assert model.count_parameters(trainable_only=True) == model.count_parameters()
+
+
+def test_unfreeze_unknown_names_warns_and_changes_nothing():
+    model = PretrainedModel("simple")
+    model.freeze()
+    with pytest.warns(UserWarning, match="layer1.*layer2"):
+        model.unfreeze(["layer1", "layer9"])
+    assert model.is_frozen("layer1") and model.is_frozen("layer2")
+
+
+def test_is_frozen_of_an_unknown_name_is_false():
+    model = PretrainedModel("simple")
+    model.freeze()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert model.is_frozen("layer99") is False
+
+
+def test_state_dict_keys_are_copies_and_load_back(medium):
+    state = medium.state_dict()
+    assert all(k.startswith(tuple(f"layer{i}." for i in range(1, 5))) for k in state)
+    key = "layer1.conv.W"
+    state[key][...] = 0
+    assert not np.array_equal(medium.state_dict()[key], state[key]), "state_dict must return copies"
+    other = PretrainedModel("medium", seed=1)
+    other.load_state_dict(medium.state_dict())
+    x = np.random.default_rng(2).random((2, 8, 8))
+    np.testing.assert_array_equal(other.extract_features(x), medium.extract_features(x))
+
+
+def test_save_and_load_round_trip(tmp_path, medium):
+    path = medium.save(tmp_path / "model.npz")
+    loaded = PretrainedModel.load(path)
+    assert loaded.get_layer_names() == medium.get_layer_names()
+    x = np.random.default_rng(3).random((2, 8, 8))
+    np.testing.assert_array_equal(loaded.extract_features(x), medium.extract_features(x))
+    assert not list(tmp_path.glob("*.tmp")), "atomic save leaves no temp file"
+
+
+def test_vector_models_are_pretrained_deterministically_and_say_so():
+    a, b = PretrainedModel("medium", 12, seed=4), PretrainedModel("medium", 12, seed=4)
+    assert a.source["kind"] == "synthetic" and "random two-layer" in a.source["task"]
+    for key, value in a.state_dict().items():
+        assert np.array_equal(value, b.state_dict()[key])
+    x = np.random.default_rng(0).standard_normal((3, 12))
+    assert a.extract_features(x).shape == (3, a.get_feature_size())
+    different = PretrainedModel("medium", 12, seed=5)
+    assert not np.array_equal(different.state_dict()["layer1.dense.W"], a.state_dict()["layer1.dense.W"])
+
+
+def test_other_image_shapes_are_pretrained_on_glyphs():
+    model = PretrainedModel("simple", (6, 10))
+    assert model.source["kind"] == "synthetic" and "glyph" in model.source["task"]
+    assert model.extract_features(np.zeros((6, 10))).shape == (model.get_feature_size(),)
+
+
+def test_tiny_images_still_build():
+    model = PretrainedModel("deep", (1, 1))
+    assert model.extract_features(np.zeros((1, 1))).shape == (model.get_feature_size(),)

@@ -1,0 +1,244 @@
+"""Generate the student notebooks (``notebooks/``) from the solutions (``solutions/``).
+
+Usage (from the repository root; ``make notebooks`` runs the first form)::
+
+    python -m tlkit.notebook_build            # write notebooks/ from solutions/
+    python -m tlkit.notebook_build --check    # exit 1 and list the files that drift
+
+For every ``solutions/*.ipynb`` the student version:
+
+* replaces, in code cells, each region from a line ``### BEGIN SOLUTION`` to a line
+  ``### END SOLUTION`` (markers included) with a stub at the indentation of the BEGIN line::
+
+      # YOUR CODE HERE
+      raise NotImplementedError("Exercise: replace this line with your code")
+
+* drops cells whose ``metadata.tags`` contain ``"solution-only"``;
+* clears every output, execution count and the execution-timing metadata.
+
+Files are written as ``nbformat.write`` does (sorted keys, indent 1, UTF-8, sources split
+into lines, trailing newline), so saving a notebook in JupyterLab does not churn it. Only
+the standard library is used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "BEGIN_MARKER",
+    "END_MARKER",
+    "SOLUTION_ONLY_TAG",
+    "STUB_LINES",
+    "NotebookBuildError",
+    "strip_solutions",
+    "student_notebook",
+    "render_notebook",
+    "expected_notebooks",
+    "build",
+    "check",
+    "main",
+]
+
+BEGIN_MARKER = "### BEGIN SOLUTION"
+END_MARKER = "### END SOLUTION"
+SOLUTION_ONLY_TAG = "solution-only"
+STUB_LINES = (
+    "# YOUR CODE HERE",
+    'raise NotImplementedError("Exercise: replace this line with your code")',
+)
+# Non-text MIME types that nbformat also stores as lists of lines.
+_SPLIT_MIMES = ("application/javascript", "image/svg+xml")
+# Cell metadata written by nbclient/JupyterLab that only describes one run.
+_TRANSIENT_CELL_METADATA = ("execution", "trusted", "ExecuteTime")
+
+
+class NotebookBuildError(ValueError):
+    """A solution notebook cannot be turned into a student notebook."""
+
+
+def strip_solutions(source: str, where: str = "cell") -> str:
+    """Replace every BEGIN/END SOLUTION region of a code cell's source with a stub."""
+    out: list[str] = []
+    begin_line: int | None = None
+    indent = ""
+    for number, line in enumerate(source.splitlines(keepends=True), start=1):
+        stripped = line.strip()
+        if stripped == BEGIN_MARKER:
+            if begin_line is not None:
+                raise NotebookBuildError(
+                    f"{where}: line {number} opens '{BEGIN_MARKER}' inside the region "
+                    f"opened on line {begin_line}; close it with '{END_MARKER}' first"
+                )
+            begin_line = number
+            indent = line[: len(line) - len(line.lstrip())]
+        elif stripped == END_MARKER:
+            if begin_line is None:
+                raise NotebookBuildError(
+                    f"{where}: line {number} has '{END_MARKER}' without a '{BEGIN_MARKER}' "
+                    f"before it"
+                )
+            ending = line[len(line.rstrip("\r\n")):]
+            out.append(f"{indent}{STUB_LINES[0]}\n{indent}{STUB_LINES[1]}{ending}")
+            begin_line = None
+        elif begin_line is None:
+            out.append(line)
+    if begin_line is not None:
+        raise NotebookBuildError(
+            f"{where}: '{BEGIN_MARKER}' on line {begin_line} has no '{END_MARKER}'"
+        )
+    return "".join(out)
+
+
+def student_notebook(nb: dict[str, Any], name: str = "<notebook>") -> dict[str, Any]:
+    """The student version of a solution notebook (a new dict; ``nb`` is not changed)."""
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise NotebookBuildError(f"{name}: not a notebook (no list of cells)")
+    result = copy.deepcopy(nb)
+    cells = []
+    for index, cell in enumerate(result["cells"], start=1):
+        if not isinstance(cell, dict):
+            raise NotebookBuildError(f"{name}, cell {index}: not a cell object")
+        metadata = cell.setdefault("metadata", {})
+        if SOLUTION_ONLY_TAG in (metadata.get("tags") or []):
+            continue
+        for key in _TRANSIENT_CELL_METADATA:
+            metadata.pop(key, None)
+        if cell.get("cell_type") == "code":
+            where = f"{name}, cell {index}" + (f" (id {cell['id']})" if "id" in cell else "")
+            cell["source"] = strip_solutions(_text(cell.get("source", "")), where)
+            cell["outputs"] = []
+            cell["execution_count"] = None
+        cells.append(cell)
+    result["cells"] = cells
+    return result
+
+
+def render_notebook(nb: dict[str, Any]) -> str:
+    """Serialise a notebook exactly as ``nbformat.write`` would (with a final newline)."""
+    nb = copy.deepcopy(nb)
+    metadata = nb.get("metadata", {})
+    for key in ("orig_nbformat", "orig_nbformat_minor", "signature"):
+        metadata.pop(key, None)
+    for cell in nb.get("cells", []):
+        if isinstance(cell.get("source"), str):
+            cell["source"] = cell["source"].splitlines(keepends=True)
+        cell.get("metadata", {}).pop("trusted", None)
+        for attachment in (cell.get("attachments") or {}).values():
+            _split_mimebundle(attachment)
+        if cell.get("cell_type") != "code":
+            continue
+        for output in cell.get("outputs", []) or []:
+            if output.get("output_type") in ("execute_result", "display_data"):
+                _split_mimebundle(output.get("data") or {})
+            elif output.get("output_type") == "stream" and isinstance(output.get("text"), str):
+                output["text"] = output["text"].splitlines(keepends=True)
+    text = json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False, separators=(",", ": "))
+    return text if text.endswith("\n") else text + "\n"
+
+
+def expected_notebooks(solutions_dir: Path | str) -> dict[str, str]:
+    """File name -> the text ``build`` writes for it, for every ``*.ipynb`` in solutions/."""
+    solutions_dir = Path(solutions_dir)
+    if not solutions_dir.is_dir():
+        raise NotebookBuildError(f"no solutions directory at {solutions_dir}")
+    expected = {}
+    for path in sorted(solutions_dir.glob("*.ipynb")):
+        try:
+            nb = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise NotebookBuildError(f"{path.name}: cannot read the notebook ({exc})") from None
+        expected[path.name] = render_notebook(student_notebook(nb, path.name))
+    return expected
+
+
+def build(solutions_dir: Path | str = "solutions",
+          notebooks_dir: Path | str = "notebooks") -> list[Path]:
+    """Write the student notebooks; remove generated ones whose solution is gone.
+
+    Returns the paths whose content changed (written or removed).
+    """
+    expected = expected_notebooks(solutions_dir)
+    notebooks_dir = Path(notebooks_dir)
+    notebooks_dir.mkdir(parents=True, exist_ok=True)
+    changed = []
+    for name, text in expected.items():
+        target = notebooks_dir / name
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            with open(target, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+            changed.append(target)
+    for stale in sorted(notebooks_dir.glob("*.ipynb")):
+        if stale.name not in expected:
+            stale.unlink()
+            changed.append(stale)
+    return changed
+
+
+def check(solutions_dir: Path | str = "solutions",
+          notebooks_dir: Path | str = "notebooks") -> list[str]:
+    """Problems (one line each) where notebooks/ differs from what ``build`` would write."""
+    expected = expected_notebooks(solutions_dir)
+    notebooks_dir = Path(notebooks_dir)
+    problems = []
+    for name, text in expected.items():
+        target = notebooks_dir / name
+        if not target.exists():
+            problems.append(f"{target}: missing")
+        elif target.read_text(encoding="utf-8") != text:
+            problems.append(f"{target}: differs from what `make notebooks` writes")
+    if notebooks_dir.is_dir():
+        for stale in sorted(notebooks_dir.glob("*.ipynb")):
+            if stale.name not in expected:
+                problems.append(f"{stale}: has no source in {Path(solutions_dir)}")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tlkit.notebook_build",
+        description="Generate the student notebooks from the solution notebooks.",
+    )
+    parser.add_argument("--solutions", default="solutions", help="source folder (solutions)")
+    parser.add_argument("--notebooks", default="notebooks", help="target folder (notebooks)")
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; exit 1 when the target differs from the build")
+    args = parser.parse_args(argv)
+    try:
+        if args.check:
+            problems = check(args.solutions, args.notebooks)
+            if problems:
+                print(f"{len(problems)} student notebook(s) out of date; run `make notebooks`:")
+                for problem in problems:
+                    print(f"  {problem}")
+                return 1
+            print(f"{args.notebooks}/ is up to date with {args.solutions}/.")
+            return 0
+        changed = build(args.solutions, args.notebooks)
+    except NotebookBuildError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    n = len(expected_notebooks(args.solutions))
+    print(f"{n} student notebook(s) in {args.notebooks}/; {len(changed)} changed.")
+    for path in changed:
+        print(f"  {path}")
+    return 0
+
+
+def _split_mimebundle(data: dict[str, Any]) -> None:
+    for key, value in list(data.items()):
+        if isinstance(value, str) and (key.startswith("text/") or key in _SPLIT_MIMES):
+            data[key] = value.splitlines(keepends=True)
+
+
+def _text(source: Any) -> str:
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
