@@ -1,0 +1,60 @@
+"""Argument checks shared by the dataset builders (errors name the argument)."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def check_seed(seed: object, name: str = "seed") -> int:
+    """Return ``seed`` as a non-negative int, or raise a ValueError naming it."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or int(seed) < 0:
+        raise ValueError(f"{name} must be a non-negative integer; got {seed!r}")
+    return int(seed)
+
+
+def check_int(value: object, name: str, minimum: int = 1, maximum: int | None = None) -> int:
+    """Return ``value`` as an int in ``[minimum, maximum]``, or raise a ValueError naming it."""
+    bounds = f">= {minimum}" if maximum is None else f"in {minimum}..{maximum}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer {bounds}; got {value!r}")
+    value = int(value)
+    if value < minimum or (maximum is not None and value > maximum):
+        raise ValueError(f"{name} must be an integer {bounds}; got {value!r}")
+    return value
+
+
+def check_nonneg(value: object, name: str, maximum: float | None = None) -> float:
+    """Return ``value`` as a finite float >= 0 (and <= maximum), or raise a ValueError."""
+    bounds = ">= 0" if maximum is None else f"in [0, {maximum}]"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a number {bounds}; got {value!r}")
+    value = float(value)
+    if not np.isfinite(value) or value < 0 or (maximum is not None and value > maximum):
+        raise ValueError(f"{name} must be a number {bounds}; got {value!r}")
+    return value
+
+
+def check_rng(rng: object, name: str = "rng") -> np.random.Generator:
+    """Demand an explicit ``np.random.Generator`` (no global random state anywhere)."""
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(
+            f"{name} must be a numpy.random.Generator, e.g. np.random.default_rng(0); "
+            f"got {type(rng).__name__}"
+        )
+    return rng
+
+
+def check_images(X: object, name: str = "X", ndims: tuple[int, ...] = (3, 4)) -> np.ndarray:
+    """Return a finite float32 image batch (N, H, W) or (N, C, H, W), or raise a ValueError."""
+    arr = np.asarray(X)
+    if arr.ndim not in ndims:
+        shapes = " or ".join({3: "(N, H, W)", 4: "(N, C, H, W)"}[d] for d in ndims)
+        raise ValueError(f"{name} must be a batch of images {shapes}; got shape {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
+        raise ValueError(f"{name} must hold real numbers; got dtype {arr.dtype}")
+    arr = arr.astype(np.float32, copy=False)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return arr
