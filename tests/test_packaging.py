@@ -1,8 +1,9 @@
 """The project's two package lists (pyproject.toml, environment.yml) stay in step."""
 
 import re
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,7 +23,8 @@ def _pyproject_requirements() -> set[tuple[str, str]]:
 
 def _conda_requirements() -> set[tuple[str, str]]:
     found = set()
-    for line in (ROOT / "environment.yml").read_text().splitlines():
+    text = (ROOT / "environment.yml").read_text()
+    for line in text.split("dependencies:", 1)[1].splitlines():
         match = re.match(r"^  - ([A-Za-z0-9_.\-]+.*)$", line)
         if match and not match.group(1).startswith("pip:"):
             found.add(_normalise(match.group(1)))
