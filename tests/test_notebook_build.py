@@ -1,0 +1,190 @@
+"""notebook_build: solutions/ -> notebooks/ with stubs, no outputs, and drift detection."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tlkit import notebook_build
+from tlkit.notebook_build import NotebookBuildError, build, check, main, student_notebook
+
+ROOT = Path(__file__).resolve().parent.parent
+STUB = 'raise NotImplementedError("Exercise: replace this line with your code")'
+
+EXERCISE_SOURCE = """### EXERCISE 04.1
+def recommend_strategy(dataset_size, task_similarity):
+    \"\"\"Return the strategy.\"\"\"
+    ### BEGIN SOLUTION
+    if dataset_size < 1000:
+        return "feature_extraction"
+    return "fine_tuning"
+    ### END SOLUTION
+
+
+def helper(x):
+        ### BEGIN SOLUTION
+        return x + 1
+        ### END SOLUTION"""
+
+
+def make_solution_notebook() -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    imports = nbformat.v4.new_code_cell("import numpy as np", execution_count=1)
+    imports.metadata["tags"] = ["imports"]
+    exercise = nbformat.v4.new_code_cell(EXERCISE_SOURCE, execution_count=2)
+    exercise.metadata["execution"] = {"iopub.execute_input": "2024-01-01T00:00:00Z"}
+    check_cell = nbformat.v4.new_code_cell(
+        'check("04.1", recommend_strategy)', execution_count=3,
+        outputs=[nbformat.v4.new_output("stream", name="stdout", text="✅ passed\nmore\n")],
+    )
+    secret = nbformat.v4.new_code_cell("print('answer key')", execution_count=4)
+    secret.metadata["tags"] = ["solution-only"]
+    result = nbformat.v4.new_code_cell("1 + 1", execution_count=5, outputs=[
+        nbformat.v4.new_output("execute_result", data={"text/plain": "2"}, execution_count=5)])
+    nb.cells = [nbformat.v4.new_markdown_cell("# Part 4 — choosing ✓"), imports, exercise,
+                check_cell, secret, result]
+    for index, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{index}"
+    return nb
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    (tmp_path / "solutions").mkdir()
+    nbformat.write(make_solution_notebook(), tmp_path / "solutions" / "04_choosing.ipynb")
+    return tmp_path
+
+
+def built(repo: Path) -> dict:
+    return json.loads((repo / "notebooks" / "04_choosing.ipynb").read_text(encoding="utf-8"))
+
+
+def test_solutions_are_replaced_by_stubs_at_the_same_indentation(repo):
+    build(repo / "solutions", repo / "notebooks")
+    cells = built(repo)["cells"]
+    source = "".join(cells[2]["source"])
+    assert "### BEGIN SOLUTION" not in source and "feature_extraction" not in source
+    assert source == (
+        "### EXERCISE 04.1\n"
+        "def recommend_strategy(dataset_size, task_similarity):\n"
+        '    """Return the strategy."""\n'
+        "    # YOUR CODE HERE\n"
+        f"    {STUB}\n"
+        "\n\n"
+        "def helper(x):\n"
+        "        # YOUR CODE HERE\n"
+        f"        {STUB}"
+    )
+    compile(source, "cell", "exec")  # still valid Python
+
+
+def test_outputs_counts_and_solution_only_cells_are_gone(repo):
+    build(repo / "solutions", repo / "notebooks")
+    nb = built(repo)
+    ids = [cell["id"] for cell in nb["cells"]]
+    assert ids == ["cell-0", "cell-1", "cell-2", "cell-3", "cell-5"]  # solution-only dropped
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None
+            assert "execution" not in cell["metadata"]
+    assert nb["cells"][1]["metadata"]["tags"] == ["imports"]  # other metadata kept
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+
+
+def test_written_exactly_as_nbformat_writes_it(repo):
+    build(repo / "solutions", repo / "notebooks")
+    path = repo / "notebooks" / "04_choosing.ipynb"
+    text = path.read_text(encoding="utf-8")
+    assert text == nbformat.writes(nbformat.read(path, as_version=4)) + "\n"
+    assert "choosing ✓" in text  # ensure_ascii=False
+    # render_notebook is nbformat's writer also for a notebook with outputs
+    nb = make_solution_notebook()
+    assert notebook_build.render_notebook(json.loads(nbformat.writes(nb))) == (
+        nbformat.writes(nb) + "\n"
+    )
+
+
+def test_build_is_idempotent_and_deterministic(repo):
+    first = build(repo / "solutions", repo / "notebooks")
+    assert [p.name for p in first] == ["04_choosing.ipynb"]
+    text = (repo / "notebooks" / "04_choosing.ipynb").read_text(encoding="utf-8")
+    assert build(repo / "solutions", repo / "notebooks") == []
+    assert (repo / "notebooks" / "04_choosing.ipynb").read_text(encoding="utf-8") == text
+    # a student notebook is its own student version
+    assert notebook_build.render_notebook(student_notebook(built(repo))) == text
+
+
+def test_check_detects_drift_missing_and_stale_files(repo, capsys):
+    sol, nbs = repo / "solutions", repo / "notebooks"
+    assert check(sol, nbs) == [f"{nbs / '04_choosing.ipynb'}: missing"]
+    build(sol, nbs)
+    assert check(sol, nbs) == []
+    assert main(["--solutions", str(sol), "--notebooks", str(nbs), "--check"]) == 0
+
+    target = nbs / "04_choosing.ipynb"
+    nb = json.loads(target.read_text(encoding="utf-8"))
+    nb["cells"][2]["source"] = ["def recommend_strategy(a, b):\n", "    return 'my answer'"]
+    target.write_text(json.dumps(nb, indent=1), encoding="utf-8")
+    (nbs / "old.ipynb").write_text("{}", encoding="utf-8")
+    problems = check(sol, nbs)
+    assert problems == [
+        f"{target}: differs from what `make notebooks` writes",
+        f"{nbs / 'old.ipynb'}: has no source in {sol}",
+    ]
+    capsys.readouterr()
+    assert main(["--solutions", str(sol), "--notebooks", str(nbs), "--check"]) == 1
+    out = capsys.readouterr().out
+    assert "04_choosing.ipynb" in out and "old.ipynb" in out and "make notebooks" in out
+
+    assert main(["--solutions", str(sol), "--notebooks", str(nbs)]) == 0
+    assert check(sol, nbs) == [] and not (nbs / "old.ipynb").exists()
+
+
+def test_empty_solutions_folder(tmp_path):
+    (tmp_path / "solutions").mkdir()
+    assert build(tmp_path / "solutions", tmp_path / "notebooks") == []
+    assert check(tmp_path / "solutions", tmp_path / "notebooks") == []
+    assert (tmp_path / "notebooks").is_dir()
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("x = 1\n### BEGIN SOLUTION\ny = 2\n",
+         "'### BEGIN SOLUTION' on line 2 has no '### END SOLUTION'"),
+        ("### END SOLUTION\n", "line 1 has '### END SOLUTION' without"),
+        ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION\n",
+         "line 2 opens '### BEGIN SOLUTION' inside the region opened on line 1"),
+    ],
+)
+def test_unbalanced_markers_name_the_notebook_and_cell(tmp_path, source, message):
+    (tmp_path / "solutions").mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("intro"), nbformat.v4.new_code_cell(source)]
+    nb.cells[1]["id"] = "abc"
+    nbformat.write(nb, tmp_path / "solutions" / "bad.ipynb")
+    with pytest.raises(NotebookBuildError) as info:
+        build(tmp_path / "solutions", tmp_path / "notebooks")
+    assert str(info.value).startswith("bad.ipynb, cell 2 (id abc): ")
+    assert message in str(info.value)
+    assert main(["--solutions", str(tmp_path / "solutions"),
+                 "--notebooks", str(tmp_path / "notebooks")]) == 2
+
+
+def test_markers_in_markdown_cells_are_left_alone():
+    nb = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": "### BEGIN SOLUTION"}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    assert student_notebook(nb)["cells"][0]["source"] == "### BEGIN SOLUTION"
+
+
+def test_repository_notebooks_are_up_to_date():
+    """`make notebooks` has been run: notebooks/ is exactly what solutions/ generates."""
+    if not (ROOT / "solutions").is_dir():
+        pytest.skip("no solutions/ folder")
+    problems = check(ROOT / "solutions", ROOT / "notebooks")
+    assert problems == [], "run `make notebooks`:\n" + "\n".join(problems)
