@@ -15,6 +15,7 @@ the sha256, and the first minibatch losses (a fingerprint that
 from __future__ import annotations
 
 import argparse
+import functools
 import time
 
 import numpy as np
@@ -53,6 +54,7 @@ RECIPES = {
 FINGERPRINT_STEPS = 8
 
 
+@functools.lru_cache(maxsize=2)
 def source_data(input_shape: tuple[int, int]):
     """Train and held-out test split of the source task for ``input_shape``: (X_tr, y_tr, X_te, y_te)."""
     from .datasets import make_glyphs
