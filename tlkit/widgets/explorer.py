@@ -1,0 +1,161 @@
+"""The strategy explorer (Part 4): dataset size and task similarity in, recommendation out."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import ipywidgets as widgets
+
+from ._common import Panel, PanelBox, escape
+
+MAX_SIZE = 1_000_000
+SIMILARITY_OPTIONS = [
+    ("high: same domain, new classes", "high"),
+    ("medium: a shifted domain", "medium"),
+    ("low: a different task", "low"),
+]
+STRATEGY_NAMES = {"feature_extraction": "feature extraction", "fine_tuning": "fine-tuning",
+                  "from_scratch": "training from scratch"}
+CELL_COLORS = {"feature_extraction": "#cfe2f3", "fine_tuning": "#fde2c0", "from_scratch": "#d5ecd4"}
+
+
+def _recommend(dataset_size: int, similarity: str, architecture: str):
+    from ..manager import TransferLearningManager
+
+    return TransferLearningManager.recommend_strategy(dataset_size, similarity, architecture)
+
+
+def _rule_table(size_category: str, similarity: str) -> str:
+    """The size x similarity table of the rule, the current cell outlined."""
+    from .. import strategy_rule
+
+    head = "".join(f"<th style='padding:2px 6px'>{s} similarity</th>" for s in strategy_rule.SIMILARITIES)
+    bounds = {"small": "&lt; 1,000", "medium": "1,000-9,999", "large": "10,000-99,999", "very_large": "&ge; 100,000"}
+    rows = []
+    for category in strategy_rule.SIZE_CATEGORIES:
+        cells = []
+        for sim in strategy_rule.SIMILARITIES:
+            cell = strategy_rule.RULE[(category, sim)]
+            here = category == size_category and sim == similarity
+            style = (f"padding:2px 6px;background:{CELL_COLORS[cell.strategy]};"
+                     + ("outline:3px solid #c00;font-weight:bold" if here else ""))
+            freeze = f" (freeze {cell.freeze:.0%})" if cell.strategy == "fine_tuning" else ""
+            cells.append(f"<td style='{style}'>{STRATEGY_NAMES[cell.strategy]}{freeze}</td>")
+        rows.append(f"<tr><th style='padding:2px 6px;text-align:left'>{category.replace('_', ' ')} "
+                    f"({bounds[category]})</th>{''.join(cells)}</tr>")
+    return (f"<table style='border-collapse:separate;border-spacing:2px;font-size:12px'>"
+            f"<tr><th></th>{head}</tr>{''.join(rows)}</table>")
+
+
+class StrategyExplorer(Panel):
+    """Move the dataset-size slider or change the similarity: the recommendation follows.
+
+    Attributes: ``size_slider`` (FloatLogSlider, 1 .. 1,000,000), ``size_box`` (BoundedIntText,
+    the exact number; the two are kept in step), ``similarity`` and ``architecture``
+    (Dropdowns), ``output`` (HTML), ``recommendation`` (the manager's last answer), ``widget``.
+    """
+
+    label = "tlkit strategy explorer"
+
+    def __init__(self, dataset_size: int = 100, similarity: str = "high", architecture: str = "medium") -> None:
+        if isinstance(dataset_size, bool) or not isinstance(dataset_size, int) or not 1 <= dataset_size <= MAX_SIZE:
+            raise ValueError(f"dataset_size must be an integer in 1..{MAX_SIZE:,}; got {dataset_size!r}")
+        if similarity not in [v for _, v in SIMILARITY_OPTIONS]:
+            raise ValueError(f"similarity must be 'high', 'medium' or 'low'; got {similarity!r}")
+        if architecture not in ("simple", "medium", "deep"):
+            raise ValueError(f"architecture must be 'simple', 'medium' or 'deep'; got {architecture!r}")
+        self._syncing = False
+        self.size_slider = widgets.FloatLogSlider(
+            value=dataset_size, base=10, min=0, max=math.log10(MAX_SIZE), step=0.01,
+            description="examples", readout_format=",.0f", continuous_update=True,
+            layout=widgets.Layout(width="420px"),
+        )
+        self.size_box = widgets.BoundedIntText(value=dataset_size, min=1, max=MAX_SIZE, description="exactly",
+                                               layout=widgets.Layout(width="200px"))
+        self.similarity = widgets.Dropdown(options=SIMILARITY_OPTIONS, value=similarity,
+                                           description="similarity", layout=widgets.Layout(width="420px"))
+        self.architecture = widgets.Dropdown(options=["simple", "medium", "deep"], value=architecture,
+                                             description="model")
+        self.output = widgets.HTML()
+        self.recommendation = None
+        self.size_slider.observe(self._slider_changed, names="value")
+        self.size_box.observe(self._box_changed, names="value")
+        self.similarity.observe(lambda _change: self.update(), names="value")
+        self.architecture.observe(lambda _change: self.update(), names="value")
+        header = widgets.HTML("<b>Which strategy?</b> Labelled examples you have, and how similar "
+                              "your task is to the source task.")
+        controls = widgets.VBox([widgets.HBox([self.size_slider, self.size_box]),
+                                 widgets.HBox([self.similarity, self.architecture])])
+        self.widget = PanelBox([header, controls, self.output], self.label)
+        self.update()
+
+    @property
+    def dataset_size(self) -> int:
+        return int(self.size_box.value)
+
+    def set_inputs(self, dataset_size: int | None = None, similarity: str | None = None,
+                   architecture: str | None = None) -> None:
+        """The same as using the controls."""
+        if dataset_size is not None:
+            self.size_box.value = dataset_size
+        if similarity is not None:
+            self.similarity.value = similarity
+        if architecture is not None:
+            self.architecture.value = architecture
+
+    def _slider_changed(self, change) -> None:
+        if self._syncing:
+            return
+        self._syncing = True
+        try:
+            self.size_box.value = int(min(MAX_SIZE, max(1, round(change["new"]))))
+        finally:
+            self._syncing = False
+        self.update()
+
+    def _box_changed(self, change) -> None:
+        if self._syncing:
+            return
+        self._syncing = True
+        try:
+            self.size_slider.value = float(change["new"])
+        finally:
+            self._syncing = False
+        self.update()
+
+    def update(self) -> None:
+        """Ask the manager again and redraw the recommendation."""
+        rec = _recommend(self.dataset_size, self.similarity.value, self.architecture.value)
+        self.recommendation = rec
+        frozen = ", ".join(rec.layers_to_freeze) or "none"
+        trained = getattr(rec, "layers_to_train", None)
+        trained_text = ", ".join(trained) if trained else "the new head"
+        color = CELL_COLORS.get(rec.strategy, "#eee")
+        self.output.value = (
+            f"<div style='border-left:6px solid {color};padding:4px 10px;margin:4px 0'>"
+            f"<div style='font-size:15px'><b>Recommendation:</b> {STRATEGY_NAMES.get(rec.strategy, rec.strategy)}"
+            f"</div>"
+            f"<div><b>Frozen layers:</b> {escape(frozen)}</div>"
+            f"<div><b>Trained:</b> {escape(trained_text)}</div>"
+            f"<div><b>Learning rate:</b> {rec.recommended_lr:g}</div>"
+            f"<div style='max-width:720px'><b>Why:</b> {escape(rec.reasoning)}</div></div>"
+            f"{_rule_table(getattr(rec, 'size_category', ''), self.similarity.value)}"
+        )
+
+    @property
+    def text(self) -> str:
+        """The recommendation as plain text (the HTML without its tags)."""
+        plain = re.sub(r"<(div|tr)[^>]*>", "\n", self.output.value)
+        plain = re.sub(r"<[^>]+>", " ", plain)
+        plain = plain.replace("&lt;", "<").replace("&gt;", ">").replace("&ge;", ">=").replace("&amp;", "&")
+        return "\n".join(" ".join(line.split()) for line in plain.splitlines() if line.strip())
+
+
+def strategy_explorer(dataset_size: int = 100, similarity: str = "high",
+                      architecture: str = "medium") -> StrategyExplorer:
+    """A log-scale dataset-size slider (1 .. 1,000,000, with a box for the exact number), a
+    similarity dropdown and an architecture dropdown; the recommendation of
+    ``TransferLearningManager.recommend_strategy``, its frozen layers, learning rate and
+    reasoning update live, beside the size x similarity table with the current cell marked."""
+    return StrategyExplorer(dataset_size, similarity, architecture)
