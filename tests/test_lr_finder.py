@@ -1,0 +1,87 @@
+"""The learning-rate range test: exponential sweep, divergence stop, suggestion, no side effects."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tlkit import PretrainedModel
+from tlkit.lr_finder import lr_find
+from tlkit.strategies import FeatureExtractor, FineTuner, FromScratch
+
+
+def blobs(n=64, d=6, k=3, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % k
+    centres = rng.normal(0, 3, (k, d)).astype(np.float32)
+    return (centres[y] + rng.normal(0, 0.5, (n, d))).astype(np.float32), y
+
+
+def test_sweep_is_exponential_and_the_suggestion_sensible():
+    X, y = blobs()
+    result = lr_find(FeatureExtractor(PretrainedModel("simple", 6), 3), X, y, steps=60)
+    lrs = result.lrs
+    assert lrs[0] == pytest.approx(1e-6)
+    ratios = lrs[1:] / lrs[:-1]
+    assert np.allclose(ratios, ratios[0])
+    assert len(result.losses) == len(result.raw_losses) == len(lrs)
+    assert 1e-6 <= result.suggestion <= 1.0
+    assert result.min_over_10 == pytest.approx(result.min_loss_lr / 10)
+    # the loss at the suggestion is lower than at the start of the sweep
+    index = int(np.argmin(np.abs(lrs - result.suggestion)))
+    assert result.losses[index] <= result.losses[0]
+    assert "suggestion" in repr(result)
+    assert lr_find(FeatureExtractor(PretrainedModel("simple", 6), 3), X, y, steps=60,
+                   method="min10").suggestion == pytest.approx(result.min_over_10)
+
+
+def test_stops_on_divergence():
+    X, _ = blobs()
+    y = np.random.default_rng(0).integers(0, 3, len(X))
+    result = lr_find(FromScratch("simple", 6, 3), X, y, start=1e-4, end=1e4, steps=100,
+                     optimizer="sgd")
+    assert result.diverged and len(result.lrs) < 100
+    assert result.suggestion < result.lrs[-1]
+
+
+@pytest.mark.parametrize("make", [
+    lambda: FineTuner(PretrainedModel("medium", 6), 3, "all", bn_mode="train"),
+    lambda: FeatureExtractor(PretrainedModel("medium", 6), 3),
+    lambda: FromScratch("medium", 6, 3),
+])
+def test_weights_are_restored(make):
+    X, y = blobs()
+    strategy = make()
+    before = strategy.network.state_dict()
+    trainable = strategy.trainable_layers()
+    lr_find(strategy, X, y, steps=20, end=10.0)
+    after = strategy.network.state_dict()
+    assert all(np.array_equal(before[k], after[k]) for k in before)
+    assert strategy.trainable_layers() == trainable
+
+
+def test_a_bare_model_is_left_untouched():
+    X, y = blobs()
+    model = PretrainedModel("simple", 6)
+    before = model.state_dict()
+    result = lr_find(model, X, y, steps=15)
+    assert len(result.lrs) >= 5
+    assert all(np.array_equal(before[k], v) for k, v in model.state_dict().items())
+    assert not any(model.is_frozen(n) for n in model.get_layer_names())
+
+
+def test_bad_arguments():
+    X, y = blobs()
+    fe = FeatureExtractor(PretrainedModel("simple", 6), 3)
+    with pytest.raises(ValueError, match="end"):
+        lr_find(fe, X, y, start=1e-2, end=1e-3)
+    with pytest.raises(ValueError, match="start"):
+        lr_find(fe, X, y, start=0)
+    with pytest.raises(ValueError, match="steps"):
+        lr_find(fe, X, y, steps=2)
+    with pytest.raises(ValueError, match="method"):
+        lr_find(fe, X, y, method="best")
+    with pytest.raises(ValueError, match="different lengths"):
+        lr_find(fe, X, y[:-1])
+    with pytest.raises(TypeError, match="model_or_strategy"):
+        lr_find("medium", X, y)

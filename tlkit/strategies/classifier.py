@@ -1,0 +1,212 @@
+"""What every transfer strategy shares: input checks, prediction, scoring, the training run.
+
+A strategy couples a base (a :class:`~tlkit.pretrained.PretrainedModel`, or a randomly
+initialised one for the from-scratch baseline) with a new classifier ``head``. Its
+``network`` is the base's blocks followed by the head, so prediction is the same for
+every strategy; what differs is how ``train`` uses the base:
+
+* :class:`~tlkit.strategies.FeatureExtractor`: the base stays frozen, its features are
+  computed once, and only the head learns;
+* :class:`~tlkit.strategies.FineTuner`: the head and the top blocks learn, with a warm-up
+  and per-block learning rates;
+* :class:`~tlkit.strategies.FromScratch`: every block learns from a random start.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+
+import numpy as np
+
+from ..architectures import build_head
+from ..callbacks import Callback
+from ..config import TrainingConfig
+from ..history import TrainingHistory
+from ..nn.losses import softmax
+from ..nn.network import Block, Network
+from ..training import Trainer, TrainingDivergedError, evaluate, predict_logits
+from ..validation import as_labels, check_int, check_num_classes
+
+
+def check_base(base, name: str = "base"):
+    """A base must look like a PretrainedModel: a ``network`` and ``to_network_input``."""
+    if not (hasattr(base, "network") and hasattr(base, "to_network_input")
+            and hasattr(base, "get_layer_names")):
+        raise TypeError(
+            f"{name} must be a tlkit.PretrainedModel (e.g. PretrainedModel('medium')); "
+            f"got {type(base).__name__}"
+        )
+    return base
+
+
+def check_dropout(dropout) -> float:
+    if isinstance(dropout, bool) or not isinstance(dropout, int | float) or not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be a number in [0, 1); got {dropout!r}")
+    return float(dropout)
+
+
+def check_hidden_units(hidden_units) -> int | None:
+    if hidden_units is None:
+        return None
+    return check_int(hidden_units, "hidden_units", 1)
+
+
+class DivergenceGuard(Callback):
+    """Stop a run whose loss explodes, even before it turns into NaN.
+
+    A cross-entropy far above ``log(num_classes)`` (the loss of a uniform guess) means
+    the weights have been thrown far away from any sensible solution: the classic sign
+    of a learning rate that is too high.
+    """
+
+    def __init__(self, num_classes: int, factor: float = 100.0) -> None:
+        self.uniform_loss = math.log(num_classes)
+        self.limit = max(factor * self.uniform_loss, 50.0)
+
+    def on_batch_end(self, trainer, batch: int, logs: dict) -> None:
+        loss = logs["loss"]
+        if loss > self.limit:
+            lr = trainer.config.learning_rate
+            raise TrainingDivergedError(
+                f"training diverged: the minibatch loss reached {loss:.3g} (a uniform guess "
+                f"scores {self.uniform_loss:.3g}) with "
+                f"learning_rate={lr:g}. Try a lower learning rate, e.g. learning_rate={lr / 10:g} "
+                f"(tlkit.lr_finder.lr_find suggests one)."
+            )
+
+
+def channel_adapter(augment, image_input: bool):
+    """Let an augmenter written for (N, H, W) images work on the network's (N, H, W, 1) input."""
+    if augment is None or not image_input:
+        return augment
+
+    def augment_nhwc(xb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return np.asarray(augment(xb[..., 0], rng), dtype=np.float32)[..., None]
+
+    return augment_nhwc
+
+
+class StrategyBase:
+    """Shared by all strategies: a base, a new head, ``predict``/``predict_proba``/``score``."""
+
+    #: the strategy's name as the manager reports it
+    name = "strategy"
+
+    def __init__(self, base, num_classes: int, hidden_units: int | None = None,
+                 dropout: float = 0.0, seed: int = 0) -> None:
+        self.base = check_base(base)
+        self.num_classes = check_num_classes(num_classes)
+        self.hidden_units = check_hidden_units(hidden_units)
+        self.dropout = check_dropout(dropout)
+        self.seed = check_int(seed, "seed", 0)
+        rng = np.random.default_rng(self.seed)
+        self.head: Block = build_head(base.get_feature_size(), self.num_classes, rng,
+                                      hidden_units=self.hidden_units, dropout=self.dropout)
+        self.history: TrainingHistory | None = None
+
+    # -- structure ------------------------------------------------------------------------
+    @property
+    def network(self) -> Network:
+        """The base's blocks followed by the head (built on demand, sharing the same blocks)."""
+        return Network(list(self.base.network.blocks) + [self.head])
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return self.base.input_shape
+
+    def get_layer_names(self) -> list[str]:
+        """The base's block names and ``"head"``."""
+        return list(self.base.get_layer_names()) + ["head"]
+
+    def trainable_layers(self) -> list[str]:
+        return [b.name for b in self.network.blocks if b.trainable]
+
+    def count_parameters(self, trainable_only: bool = False) -> int:
+        return self.network.count_parameters(trainable_only)
+
+    # -- input checks ---------------------------------------------------------------------
+    def _inputs(self, X, name: str = "X") -> tuple[np.ndarray, bool]:
+        return self.base.to_network_input(X, name)
+
+    def _training_data(self, X, y, x_name: str = "X", y_name: str = "y"):
+        batch, _ = self._inputs(X, x_name)
+        labels = as_labels(y, len(batch), self.num_classes, y_name)
+        return batch, labels
+
+    def _validation_data(self, validation_data):
+        if validation_data is None:
+            return None, None
+        if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
+            raise ValueError(
+                "validation_data must be a pair (X_val, y_val); "
+                f"got {type(validation_data).__name__}"
+            )
+        return self._training_data(validation_data[0], validation_data[1], "X_val", "y_val")
+
+    # -- training -------------------------------------------------------------------------
+    def _config(self, config) -> TrainingConfig:
+        raise NotImplementedError
+
+    def _run(self, network: Network, X, y, X_val, y_val, config: TrainingConfig,
+             multipliers=None, callbacks=None) -> TrainingHistory:
+        """One Trainer run with the divergence guard and an augmenter fitted to the input."""
+        if config.augment is not None:
+            config = dataclasses.replace(
+                config, augment=channel_adapter(config.augment, len(self.input_shape) == 2)
+            )
+        guard = DivergenceGuard(self.num_classes)
+        trainer = Trainer(network, config, multipliers, [guard] + list(callbacks or []))
+        return trainer.fit(X, y, X_val, y_val)
+
+    def train(self, X, y, config=None, validation_data=None) -> TrainingHistory:
+        """Train on ``(X, y)``; ``config`` is a config object, a plain dict or None (defaults).
+
+        ``validation_data=(X_val, y_val)`` fills ``history.val_loss``/``val_accuracy``.
+        Returns the :class:`~tlkit.history.TrainingHistory`; ``train_time`` is the
+        wall time of the whole call.
+        """
+        start = time.perf_counter()
+        config = self._config(config)
+        X, y = self._training_data(X, y)
+        X_val, y_val = self._validation_data(validation_data)
+        history = self._train(X, y, X_val, y_val, config)
+        history.train_time = max(time.perf_counter() - start, 1e-9)
+        self.history = history
+        return history
+
+    def _train(self, X, y, X_val, y_val, config) -> TrainingHistory:
+        raise NotImplementedError
+
+    # -- prediction -----------------------------------------------------------------------
+    def predict_logits(self, x, batch_size: int = 256) -> np.ndarray:
+        batch, single = self._inputs(x, "x")
+        logits = predict_logits(self.network, batch, batch_size)
+        return logits[0] if single else logits
+
+    def predict_proba(self, x) -> np.ndarray:
+        """Class probabilities: (num_classes,) for one sample, (N, num_classes) for a batch."""
+        return softmax(self.predict_logits(x))
+
+    def predict(self, x):
+        """The most likely class: an int for one sample, an (N,) int array for a batch."""
+        logits = self.predict_logits(x)
+        if logits.ndim == 1:
+            return int(np.argmax(logits))
+        return np.argmax(logits, axis=1).astype(np.int64)
+
+    def evaluate(self, X, y) -> dict[str, float]:
+        """``{"loss": mean cross-entropy, "accuracy": fraction correct}`` on ``(X, y)``."""
+        batch, labels = self._training_data(X, y)
+        loss, accuracy = evaluate(self.network, batch, labels)
+        return {"loss": loss, "accuracy": accuracy}
+
+    def score(self, X, y) -> float:
+        """Accuracy on ``(X, y)`` (scikit-learn's name for it)."""
+        return self.evaluate(X, y)["accuracy"]
+
+    def __repr__(self) -> str:
+        trainable = ", ".join(self.trainable_layers()) or "nothing"
+        return (f"{type(self).__name__}({self.base.architecture!r}, num_classes={self.num_classes}, "
+                f"trainable: {trainable})")

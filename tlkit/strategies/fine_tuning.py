@@ -1,0 +1,188 @@
+"""Fine-tuning (course Part 3): retrain the top of a pretrained network, gently.
+
+The recipe, in the order ``train`` applies it:
+
+1. **Choose what may move.** ``FineTuner`` freezes the whole base, then unfreezes
+   ``layers_to_unfreeze``. By default that is the *top half* of the blocks
+   (``layer2`` of simple, ``layer3``-``layer4`` of medium, ``layer5``-``layer8`` of deep):
+   the course rule's choice for a small dataset, where the generic early blocks stay
+   as they are. ``"all"`` unfreezes every block.
+2. **Warm up the head.** For ``warmup_epochs`` (default: 10% of the epochs, at least 1)
+   only the new head trains; then the unfrozen blocks join (optionally one at a time,
+   ``gradual_unfreeze_every``).
+3. **Discriminative learning rates.** Lower blocks learn more slowly (see
+   :mod:`tlkit.strategies.discriminative`); ``set_layer_learning_rate`` overrides a block.
+4. **BatchNorm stays in inference mode** (``bn_mode="frozen"``, the Keras recipe): the
+   unfrozen blocks learn their weights and BatchNorm's scale and shift, but normalise
+   with the pretrained running statistics, which never change. With small minibatches,
+   batch statistics are noisy and cost accuracy. ``bn_mode="train"`` gives PyTorch's
+   behaviour: unfrozen BatchNorm layers normalise with batch statistics and update
+   their running statistics. Frozen blocks are always in inference mode.
+
+``history.learning_rates[block]`` is each block's rate per epoch (0 while frozen).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+
+import numpy as np
+
+from ..config import FineTuningConfig, as_config
+from ..history import TrainingHistory
+from ..nn.batchnorm import BatchNorm
+from ..nn.layer import Layer
+from ..nn.network import Block
+from ..validation import check_choice, check_positive
+from .classifier import StrategyBase
+from .discriminative import discriminative_multipliers
+from .unfreezing import UnfreezeSchedule
+
+BN_MODES = ("frozen", "train")
+
+
+class _InferenceModeBatchNorm(Layer):
+    """A BatchNorm that always normalises with its running statistics (Keras's training=False).
+
+    It shares the wrapped layer's parameters, gradients and buffers, so the optimizer
+    and ``state_dict`` see the very same arrays.
+    """
+
+    def __init__(self, inner: BatchNorm) -> None:
+        super().__init__()
+        self.inner = inner
+        self.params, self.grads, self.buffers = inner.params, inner.grads, inner.buffers
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        return self.inner.forward(x, training=False)
+
+    def backward(self, grad_out, need_input_grad=True, need_param_grads=True):
+        return self.inner.backward(grad_out, need_input_grad, need_param_grads)
+
+    def output_shape(self, input_shape):
+        return self.inner.output_shape(input_shape)
+
+
+@contextmanager
+def batchnorm_inference_mode(blocks: list[Block]) -> Iterator[None]:
+    """Within the ``with``: every BatchNorm of ``blocks`` runs in inference mode."""
+    swapped = []
+    for block in blocks:
+        for index, (layer_name, layer) in enumerate(block.layers):
+            if isinstance(layer, BatchNorm):
+                block.layers[index] = (layer_name, _InferenceModeBatchNorm(layer))
+                swapped.append((block, index, layer_name, layer))
+    try:
+        yield
+    finally:
+        for block, index, layer_name, layer in swapped:
+            block.layers[index] = (layer_name, layer)
+
+
+def resolve_layers_to_unfreeze(layer_names, valid: list[str]) -> list[str]:
+    """None -> the top half of ``valid``; "all" -> all; names are checked, returned bottom to top."""
+    if layer_names is None:
+        return valid[len(valid) // 2:]
+    if isinstance(layer_names, str):
+        layer_names = valid if layer_names == "all" else [layer_names]
+    try:
+        names = list(layer_names)
+    except TypeError:
+        raise ValueError(
+            f"layers_to_unfreeze must be None, 'all' or a list of layer names from {valid}; "
+            f"got {layer_names!r}"
+        ) from None
+    unknown = [name for name in names if name not in valid]
+    if unknown:
+        raise ValueError(
+            f"layers_to_unfreeze contains unknown layer name(s) {unknown}; valid names are {valid}"
+        )
+    return [name for name in valid if name in names]
+
+
+class FineTuner(StrategyBase):
+    """Freeze the base, unfreeze ``layers_to_unfreeze``, and train them with the head.
+
+    >>> ft = FineTuner(PretrainedModel("medium"), 10, layers_to_unfreeze=["layer3", "layer4"])
+    ...                                                               # doctest: +SKIP
+    >>> ft.set_layer_learning_rate("layer3", 1e-4)                    # doctest: +SKIP
+    >>> ft.train(X, y, FineTuningConfig(epochs=10, learning_rate=1e-3))  # doctest: +SKIP
+    """
+
+    name = "fine_tuning"
+
+    def __init__(self, base, num_classes: int, layers_to_unfreeze=None,
+                 hidden_units: int | None = None, dropout: float = 0.0,
+                 bn_mode: str = "frozen", seed: int = 0) -> None:
+        super().__init__(base, num_classes, hidden_units, dropout, seed)
+        self.bn_mode = check_choice(bn_mode, "bn_mode", BN_MODES)
+        self.layers_to_unfreeze = resolve_layers_to_unfreeze(
+            layers_to_unfreeze, self.base.get_layer_names()
+        )
+        self.layer_learning_rates: dict[str, float] = {}
+        self.base.freeze()
+        self.base.unfreeze(self.layers_to_unfreeze)
+
+    # -- configuration --------------------------------------------------------------------
+    def unfrozen_layers(self) -> list[str]:
+        """The base blocks that will be fine-tuned, bottom to top (the head always trains)."""
+        return [block.name for block in self.base.network.blocks if block.trainable]
+
+    def unfreeze(self, layer_names) -> None:
+        """Unfreeze more blocks (names are checked: unknown ones raise a ValueError)."""
+        names = resolve_layers_to_unfreeze(layer_names, self.base.get_layer_names())
+        self.base.unfreeze(names)
+
+    def freeze(self, layer_names) -> None:
+        """Freeze blocks again (names are checked: unknown ones raise a ValueError)."""
+        names = resolve_layers_to_unfreeze(layer_names, self.base.get_layer_names())
+        self.base.freeze(names)
+
+    def set_layer_learning_rate(self, name: str, lr: float) -> None:
+        """Train block ``name`` (or ``"head"``) at the absolute rate ``lr``.
+
+        It overrides the discriminative multiplier; allowed on a frozen block (it applies
+        once the block is unfrozen). The rate follows the config's schedule like every other.
+        """
+        valid = self.get_layer_names()
+        if name not in valid:
+            raise ValueError(f"name must be one of the layer names {valid}; got {name!r}")
+        self.layer_learning_rates[name] = check_positive(lr, "lr")
+
+    def learning_rates(self, config=None) -> dict[str, float]:
+        """The rate each block would train at under ``config`` (0 for frozen blocks)."""
+        config = self._config(config)
+        multipliers = self._multipliers(config)
+        return {name: config.learning_rate * multipliers.get(name, 0.0)
+                for name in self.get_layer_names()}
+
+    def _config(self, config) -> FineTuningConfig:
+        return as_config(config, FineTuningConfig)
+
+    def _multipliers(self, config: FineTuningConfig) -> dict[str, float]:
+        return discriminative_multipliers(
+            self.unfrozen_layers(), config.discriminative, config.learning_rate,
+            config.lr_range, self.layer_learning_rates,
+        )
+
+    def _bn_context(self):
+        if self.bn_mode == "frozen":
+            return batchnorm_inference_mode(self.base.network.blocks)
+        return nullcontext()
+
+    # -- training -------------------------------------------------------------------------
+    def _train(self, X, y, X_val, y_val, config: FineTuningConfig) -> TrainingHistory:
+        targets = self.unfrozen_layers()
+        multipliers = self._multipliers(config)
+        schedule = UnfreezeSchedule(targets, config.resolved_warmup_epochs,
+                                    config.gradual_unfreeze_every)
+        try:
+            with self._bn_context():
+                return self._run(self.network, X, y, X_val, y_val, config, multipliers, [schedule])
+        finally:  # warm-up and gradual unfreezing are temporary: restore the chosen blocks
+            self.base.freeze()
+            self.base.unfreeze(targets)
+
+    def _training_setup(self, X: np.ndarray, config: FineTuningConfig):
+        return self.network, X, self._multipliers(config), self._bn_context()
