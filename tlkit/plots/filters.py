@@ -75,8 +75,7 @@ def plot_filters(model, layer: str = "layer1", in_channel: int | None = None, ma
     ax = get_ax(ax, figsize=(0.75 * ncols + 0.6, 0.75 * nrows + 0.6))
     import matplotlib as mpl
 
-    colormap = mpl.colormaps["RdBu_r"].copy()
-    colormap.set_bad("white")
+    colormap = mpl.colormaps["RdBu_r"].with_extremes(bad="white")
     shown = ax.imshow(mosaic(images, ncols), cmap=colormap, vmin=-limit, vmax=limit, interpolation="nearest")
     hide_ticks(ax)
     ax.set_frame_on(False)
@@ -132,8 +131,7 @@ def plot_feature_maps(model, image, layers=None, max_maps: int = 8, ax=None):
     hide_ticks(axes[0])
     import matplotlib as mpl
 
-    colormap = mpl.colormaps["viridis"].copy()
-    colormap.set_bad("white")
+    colormap = mpl.colormaps["viridis"].with_extremes(bad="white")
     for axis, (name, fmap) in zip(axes[1:], maps.items(), strict=True):
         shown = fmap[:max_maps]
         ncols = int(np.ceil(np.sqrt(len(shown))))

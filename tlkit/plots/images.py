@@ -49,8 +49,7 @@ def show_images(X, y=None, n: int = 16, title: str | None = None, ncols: int = 8
 
     import matplotlib as mpl
 
-    colormap = mpl.colormaps[cmap].copy()
-    colormap.set_bad("white")
+    colormap = mpl.colormaps[cmap].with_extremes(bad="white")
     if images:
         ncols = max(1, min(ncols, n))
         nrows = int(np.ceil(n / ncols))
