@@ -71,7 +71,7 @@ def gemm_flops(network: Network, batch: int, model: str) -> dict[str, float]:
     weight gradients.
     """
     shape = input_shape(model)
-    fwd, dw, dx = [], [], []
+    fwd = []
     for block in network.blocks:
         for _, layer in block.layers:
             if isinstance(layer, Conv2D):

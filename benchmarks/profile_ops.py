@@ -23,8 +23,7 @@ from collections import defaultdict  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from benchmarks.models import make_batch  # noqa: E402
-from benchmarks.models import build_network  # noqa: E402
+from benchmarks.models import build_network, make_batch  # noqa: E402
 from tlkit.nn import SGD, Conv2D, Dense, softmax_cross_entropy  # noqa: E402
 
 

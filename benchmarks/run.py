@@ -158,7 +158,8 @@ class Pair:
         out = self.torch(self.torch_input(x, False))
         F.cross_entropy(out, torch.from_numpy(y)).backward()
         head = [p for p in self.pairs if p[0].startswith("head.")]
-        report["head_grads"] = _grad_error([(layout(layer.grads[key]), tp.grad.numpy()) for _, layer, key, tp, layout in head])
+        report["head_grads"] = _grad_error([(layout(layer.grads[key]), tp.grad.numpy())
+                                            for _, layer, key, tp, layout in head])
         self.set_head_only(False)
         self.net.load_state_dict(snapshot)
         for m in (self.torch, self.torch_cl):

@@ -43,10 +43,20 @@ def _padding_amounts(padding: str | int, kh: int, kw: int) -> tuple[int, int, in
 class Conv2D(Layer):
     """Convolution with stride 1 on NHWC images.
 
-    params ``W`` (kh, kw, Cin, Cout) and ``b`` (Cout,). Forward builds the
-    im2col matrix (N*Ho*Wo, kh*kw*Cin) in a buffer reused between calls and
-    does one matrix product; backward does ``dW = cols.T @ dout`` and a col2im
-    with one product per filter tap.
+    params ``W`` (kh, kw, Cin, Cout) and ``b`` (Cout,). Two ways to compute the
+    same thing, chosen by the input's size:
+
+    * **im2col** (the general case): forward copies every kh x kw window into one
+      row of a matrix ``cols`` (N*Ho*Wo, kh*kw*Cin + 1) kept between calls, whose
+      last column is all ones so that one matrix product ``cols @ [W; b]`` gives
+      the output with its bias; backward gets ``[dW; db] = cols.T @ dout`` from one
+      product too, and ``dx`` (col2im) from one product per filter tap, each added
+      into the input positions that tap saw (padding positions are skipped).
+    * **dense** (small maps, H*W <= kh*kw, e.g. 2x2 maps under a 3x3 kernel): the
+      convolution is a linear map from the whole (H*W*Cin) input to the whole
+      (Ho*Wo*Cout) output, so it is one product with a block matrix built from
+      ``W``. It does no multiplication by padding zeros (im2col would: 5/9 of
+      them on a 2x2 map) and no im2col copy.
     """
 
     def __init__(
@@ -70,8 +80,11 @@ class Conv2D(Layer):
         self.grads["W"] = np.zeros_like(self.params["W"])
         self.grads["b"] = np.zeros_like(self.params["b"])
         self._xpad: np.ndarray | None = None   # zero-bordered copy of the input
-        self._cols: np.ndarray | None = None   # im2col matrix of the last forward
-        self._dxpad: np.ndarray | None = None  # padded input-gradient accumulator
+        self._cols: np.ndarray | None = None   # im2col matrix of the last forward, plus a ones column
+        self._wb: np.ndarray | None = None     # [W; b] as one (kh*kw*Cin + 1, Cout) matrix
+        self._dwb: np.ndarray | None = None    # [dW; db] from one product
+        self._dense: tuple | None = None       # (block matrix, tap indices) for small maps
+        self._x: np.ndarray | None = None      # the input, on the dense path
         self._in_shape: tuple[int, ...] | None = None
 
     def _out_hw(self, h: int, w: int) -> tuple[int, int]:
@@ -85,29 +98,94 @@ class Conv2D(Layer):
             )
         return ho, wo
 
+    def _use_dense(self, h: int, w: int) -> bool:
+        kh, kw = self.kernel_size
+        return h * w <= kh * kw and h * w * max(self.in_channels, self.out_channels) <= 4096
+
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         if x.ndim != 4 or x.shape[3] != self.in_channels:
             raise ValueError(
                 f"Conv2D expected NHWC input with {self.in_channels} channels, got shape {x.shape}"
             )
         n, h, w, c = x.shape
+        ho, wo = self._out_hw(h, w)
+        self._in_shape = x.shape
+        if self._use_dense(h, w):
+            return self._forward_dense(x, ho, wo)
+        self._x = None
         kh, kw = self.kernel_size
         top, bottom, left, right = self._pads
-        ho, wo = self._out_hw(h, w)
+        k = kh * kw * c
         pshape = (n, h + top + bottom, w + left + right, c)
         if self._xpad is None or self._xpad.shape != pshape or self._xpad.dtype != x.dtype:
             self._xpad = np.zeros(pshape, dtype=x.dtype)  # borders stay zero for good
         self._xpad[:, top:top + h, left:left + w, :] = x
         # (N, Ho, Wo, C, kh, kw) view -> (N, Ho, Wo, kh, kw, C) copied into the cols buffer
         windows = _sliding_window_view(self._xpad, (kh, kw), axis=(1, 2))
-        cshape = (n * ho * wo, kh * kw * c)
+        cshape = (n * ho * wo, k + 1)
         if self._cols is None or self._cols.shape != cshape or self._cols.dtype != x.dtype:
             self._cols = np.empty(cshape, dtype=x.dtype)
-        np.copyto(self._cols.reshape(n, ho, wo, kh, kw, c), windows.transpose(0, 1, 2, 4, 5, 3))
-        self._in_shape = x.shape
-        out = self._cols @ self.params["W"].reshape(kh * kw * c, self.out_channels)
-        out += self.params["b"]
+            self._cols[:, k] = 1  # the bias column, never overwritten
+        cols_view = self._cols.reshape(n, ho, wo, k + 1)[..., :k].reshape(n, ho, wo, kh, kw, c)
+        np.copyto(cols_view, windows.transpose(0, 1, 2, 4, 5, 3))
+        dtype = np.result_type(x, self.params["W"])
+        if self._wb is None or self._wb.shape != (k + 1, self.out_channels) or self._wb.dtype != dtype:
+            self._wb = np.empty((k + 1, self.out_channels), dtype=dtype)
+        self._wb[:k] = self.params["W"].reshape(k, self.out_channels)
+        self._wb[k] = self.params["b"]
+        out = self._cols @ self._wb
         return out.reshape(n, ho, wo, self.out_channels)
+
+    # -- dense path: the whole map at once -------------------------------------------------
+    def _dense_taps(self, h: int, w: int, ho: int, wo: int) -> tuple:
+        """Index arrays of the (input pixel, output pixel) pairs some tap connects, grouped by tap."""
+        kh, kw = self.kernel_size
+        top, _, left, _ = self._pads
+        q_idx, p_idx, t_idx = [], [], []
+        for yo in range(ho):
+            for xo in range(wo):
+                for i in range(kh):
+                    for j in range(kw):
+                        yi, xi = yo + i - top, xo + j - left
+                        if 0 <= yi < h and 0 <= xi < w:
+                            q_idx.append(yi * w + xi)
+                            p_idx.append(yo * wo + xo)
+                            t_idx.append(i * kw + j)
+        order = np.argsort(t_idx, kind="stable")
+        q, p, t = (np.asarray(a, dtype=np.intp)[order] for a in (q_idx, p_idx, t_idx))
+        taps, starts = np.unique(t, return_index=True)
+        return q, p, t, taps, starts
+
+    def _forward_dense(self, x: np.ndarray, ho: int, wo: int) -> np.ndarray:
+        n, h, w, c = x.shape
+        cout = self.out_channels
+        dtype = np.result_type(x, self.params["W"])
+        key = (h, w, ho, wo, dtype)
+        if self._dense is None or self._dense[0] != key:
+            big = np.zeros((h * w, c, ho * wo, cout), dtype=dtype)  # never-connected blocks stay zero
+            self._dense = (key, big, self._dense_taps(h, w, ho, wo))
+        _, big, (q, p, t, _, _) = self._dense
+        big[q, :, p, :] = self.params["W"].reshape(-1, c, cout)[t]
+        self._x = x.reshape(n, h * w * c)
+        out = self._x @ big.reshape(h * w * c, ho * wo * cout)
+        out.reshape(n, ho * wo, cout)[...] += self.params["b"]
+        return out.reshape(n, ho, wo, cout)
+
+    def _backward_dense(self, grad_out, need_input_grad, need_param_grads):
+        n, h, w, c = self._in_shape
+        ho, wo, cout = grad_out.shape[1:]
+        _, big, (q, p, _, taps, starts) = self._dense
+        dout = grad_out.reshape(n, ho * wo * cout)
+        if need_param_grads:
+            dbig = (self._x.T @ dout).reshape(h * w, c, ho * wo, cout)
+            per_pair = dbig[q, :, p, :]  # (pairs, Cin, Cout), grouped by tap
+            dw = grad_buffer(self, "W").reshape(-1, c, cout)
+            dw[...] = 0
+            dw[taps] = np.add.reduceat(per_pair, starts, axis=0)
+            np.sum(grad_out.reshape(-1, cout), axis=0, out=grad_buffer(self, "b"))
+        if not need_input_grad:
+            return None
+        return (dout @ big.reshape(h * w * c, ho * wo * cout).T).reshape(n, h, w, c)
 
     def backward(
         self,
@@ -115,32 +193,43 @@ class Conv2D(Layer):
         need_input_grad: bool = True,
         need_param_grads: bool = True,
     ) -> np.ndarray | None:
-        if self._in_shape is None or self._cols is None:
+        if self._in_shape is None or (self._cols is None and self._x is None):
             raise RuntimeError("Conv2D.backward called before forward")
+        if self._x is not None:
+            return self._backward_dense(grad_out, need_input_grad, need_param_grads)
         n, h, w, c = self._in_shape
         kh, kw = self.kernel_size
         ho, wo = grad_out.shape[1:3]
+        k = kh * kw * c
         dout = grad_out.reshape(-1, self.out_channels)
         if need_param_grads:
-            dw = grad_buffer(self, "W").reshape(kh * kw * c, self.out_channels)  # a view
-            np.matmul(self._cols.T, dout, out=dw)
-            np.sum(dout, axis=0, out=grad_buffer(self, "b"))
+            dtype = np.result_type(self._cols, dout)
+            if self._dwb is None or self._dwb.shape != (k + 1, self.out_channels) or self._dwb.dtype != dtype:
+                self._dwb = np.empty((k + 1, self.out_channels), dtype=dtype)
+            np.matmul(self._cols.T, dout, out=self._dwb)  # the ones column gives db
+            grad_buffer(self, "W").reshape(k, self.out_channels)[...] = self._dwb[:k]
+            grad_buffer(self, "b")[...] = self._dwb[k]
         if not need_input_grad:
             return None
-        # col2im: each tap's contribution is one GEMM, added into a shifted window.
+        # col2im: each tap's contribution is one GEMM, added into the input positions it saw.
         top, _, left, _ = self._pads
-        pshape = (n, h + sum(self._pads[:2]), w + sum(self._pads[2:]), c)
         dtype = np.result_type(grad_out, self.params["W"])
-        if self._dxpad is None or self._dxpad.shape != pshape or self._dxpad.dtype != dtype:
-            self._dxpad = np.zeros(pshape, dtype=dtype)
-        else:
-            self._dxpad.fill(0)
+        dx = np.zeros((n, h, w, c), dtype=dtype)
         weights = self.params["W"]
+        dout4 = grad_out.reshape(n, ho, wo, self.out_channels)
         for i in range(kh):
+            y0, y1 = max(0, top - i), min(ho, h + top - i)  # outputs whose tap-i row is inside x
             for j in range(kw):
-                tap = (dout @ weights[i, j].T).reshape(n, ho, wo, c)
-                self._dxpad[:, i:i + ho, j:j + wo, :] += tap
-        return self._dxpad[:, top:top + h, left:left + w, :].copy()
+                x0, x1 = max(0, left - j), min(wo, w + left - j)
+                if y0 >= y1 or x0 >= x1:
+                    continue
+                if (y1 - y0) * (x1 - x0) == ho * wo:
+                    tap = (dout @ weights[i, j].T).reshape(n, ho, wo, c)
+                else:  # only the outputs that saw real input: skip the padding rows of the product
+                    part = np.ascontiguousarray(dout4[:, y0:y1, x0:x1, :])
+                    tap = (part.reshape(-1, self.out_channels) @ weights[i, j].T).reshape(n, y1 - y0, x1 - x0, c)
+                dx[:, y0 + i - top:y1 + i - top, x0 + j - left:x1 + j - left, :] += tap
+        return dx
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         h, w = input_shape[0], input_shape[1]
