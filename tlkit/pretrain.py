@@ -43,14 +43,13 @@ SOURCE_TASKS = {
         "image_size": 8, "warp": True, "canvas": 12, "data_seed": 2024,
     },
 }
-RECIPES = {
-    "simple": {"optimizer": "adam", "learning_rate": 3e-3, "batch_size": 64, "epochs": 10,
-               "schedule": "cosine", "seed": 0, "augmentation": "none (the generator jitters every sample)"},
-    "medium": {"optimizer": "adam", "learning_rate": 3e-3, "batch_size": 64, "epochs": 10,
-               "schedule": "cosine", "seed": 0, "augmentation": "none (the generator jitters every sample)"},
-    "deep": {"optimizer": "adam", "learning_rate": 3e-3, "batch_size": 64, "epochs": 12,
-             "schedule": "cosine", "seed": 0, "augmentation": "none (the generator jitters every sample)"},
-}
+AUGMENTATION = {"max_shift": 1.0, "max_rotation": 10.0, "max_scale": 0.1}
+_COMMON_RECIPE = {"optimizer": "adam", "learning_rate": 3e-3, "batch_size": 64, "epochs": 15,
+                  "schedule": "cosine", "seed": 0, "augmentation": AUGMENTATION}
+# Augmentation (random shifts, rotations and scalings of every minibatch) cost a point of
+# source-task accuracy but raised the linear-probe accuracy on the real digits at 100
+# examples from 93.5% to 95.8% (medium, 4 seeds): features that tolerate small poses transfer.
+RECIPES = {"simple": dict(_COMMON_RECIPE), "medium": dict(_COMMON_RECIPE), "deep": dict(_COMMON_RECIPE)}
 FINGERPRINT_STEPS = 8
 
 
@@ -70,6 +69,21 @@ def source_data(input_shape: tuple[int, int]):
         rank[members] = np.arange(len(members))
     test = rank >= task["n_per_class"] - task["n_test_per_class"]
     return X[~test], y[~test], X[test], y[test]
+
+
+def recipe_config(recipe: dict, verbose: bool = False) -> TrainingConfig:
+    """The TrainingConfig of a recipe, with its minibatch augmentation on NHWC images."""
+    from .datasets import Augmenter
+
+    augmenter = Augmenter(**recipe["augmentation"]) if recipe.get("augmentation") else None
+
+    def augment(batch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return augmenter(batch[..., 0], rng)[..., None]
+
+    return TrainingConfig(epochs=recipe["epochs"], learning_rate=recipe["learning_rate"],
+                          batch_size=recipe["batch_size"], optimizer=recipe["optimizer"],
+                          schedule=recipe["schedule"], seed=recipe["seed"], verbose=verbose,
+                          augment=augment if augmenter else None)
 
 
 class _RecordFirstLosses(Callback):
@@ -100,9 +114,7 @@ def pretrain(architecture: str, input_shape: tuple[int, int], epochs: int | None
     base, head = build_source_network(architecture, input_shape, recipe["seed"])
     network = Network(base + [head])
     recorder = _RecordFirstLosses(FINGERPRINT_STEPS)
-    config = TrainingConfig(epochs=recipe["epochs"], learning_rate=recipe["learning_rate"],
-                            batch_size=recipe["batch_size"], optimizer=recipe["optimizer"],
-                            schedule=recipe["schedule"], seed=recipe["seed"], verbose=verbose)
+    config = recipe_config(recipe, verbose=verbose)
     start = time.perf_counter()
     history = Trainer(network, config, callbacks=[recorder]).fit(X_tr, y_tr)
     seconds = time.perf_counter() - start
@@ -133,9 +145,7 @@ def first_losses(architecture: str, input_shape: tuple[int, int], steps: int) ->
     recipe = RECIPES[architecture]
     X_tr, y_tr, _, _ = source_data(input_shape)
     base, head = build_source_network(architecture, input_shape, recipe["seed"])
-    config = TrainingConfig(epochs=recipe["epochs"], learning_rate=recipe["learning_rate"],
-                            batch_size=recipe["batch_size"], optimizer=recipe["optimizer"],
-                            schedule=recipe["schedule"], seed=recipe["seed"])
+    config = recipe_config(recipe)
     recorder = _RecordFirstLosses(steps)
     try:
         Trainer(Network(base + [head]), config, callbacks=[recorder, _StopAfterSteps(steps)]).fit(

@@ -141,10 +141,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="2 seeds, sizes 25 and 100")
     parser.add_argument("--architecture", default="medium")
     parser.add_argument("--out", type=Path, default=RESULTS_PATH)
+    parser.add_argument("--tasks", help="comma-separated similarity/domain, e.g. high/digits,medium/wild")
+    parser.add_argument("--merge", action="store_true", help="keep the other tasks' records already in --out")
     args = parser.parse_args(argv)
     sizes, seeds = ((25, 100), (0, 1)) if args.quick else (SIZES, SEEDS)
+    tasks = [tuple(t.split("/")) for t in args.tasks.split(",")] if args.tasks else None
     start = time.perf_counter()
-    records = run_study(sizes, seeds, architecture=args.architecture)
+    records = run_study(sizes, seeds, architecture=args.architecture, tasks=tasks)
+    if args.merge and args.out.exists():
+        done = {r["task"] for r in records}
+        records = [r for r in load_results(args.out) if r["task"] not in done] + records
     meta = {"command": "python -m tlkit.study" + (" --quick" if args.quick else ""),
             "sizes": [str(s) for s in sizes], "seeds": list(seeds), "architecture": args.architecture,
             "target_steps": TARGET_STEPS, "min_epochs": MIN_EPOCHS, "batch_size": BATCH_SIZE,
