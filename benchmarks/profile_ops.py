@@ -47,7 +47,18 @@ def _gemm_replay(network, x: np.ndarray, repeats: int) -> tuple[float, float]:
     first = True
     for block in network.blocks:
         for _, layer in block.layers:
-            if isinstance(layer, Conv2D):
+            if isinstance(layer, Conv2D) and layer._use_dense(shape[1], shape[2]):
+                # small maps: one product with the (H*W*Cin, Ho*Wo*Cout) block matrix
+                ho, wo, cout = layer.output_shape(shape[1:])
+                a = np.ones((n, shape[1] * shape[2] * layer.in_channels), np.float32)
+                big = np.ones((a.shape[1], ho * wo * cout), np.float32)
+                g = np.ones((n, big.shape[1]), np.float32)
+                f = 2.0 * a.size * big.shape[1]
+                jobs += [((lambda a=a, b=big: a @ b), f), ((lambda a=a, g=g: a.T @ g), f)]
+                if not first:
+                    jobs.append(((lambda g=g, b=big: g @ b.T), f))
+                first = False
+            elif isinstance(layer, Conv2D):
                 ho, wo, cout = layer.output_shape(shape[1:])
                 kh, kw = layer.kernel_size
                 k = kh * kw * layer.in_channels
