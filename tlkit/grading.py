@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m tlkit.grading SUBMISSIONS_DIR [--out grades.csv] [--timeout 30]
+    python -m tlkit.grading SUBMISSIONS_DIR [--out FILE.csv] [--timeout 30]
                             [--feedback-dir DIR] [--exercises 02.1,03.1] [--jobs N]
 
 Submissions: every ``SUBMISSIONS_DIR/<student>.ipynb`` (the student id is the file stem)
@@ -478,11 +478,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("submissions", metavar="SUBMISSIONS_DIR",
                         help="folder with <student>.ipynb files or <student>/ folders")
-    parser.add_argument("--out", default="grades.csv", help="CSV to write (grades.csv)")
+    parser.add_argument("--out", default=None,
+                        help="CSV to write (default: <SUBMISSIONS_DIR>-grades.csv beside the folder)")
     parser.add_argument("--timeout", type=float, default=30.0,
                         help="seconds allowed per exercise and student (30)")
     parser.add_argument("--feedback-dir", default=None,
-                        help="folder for <student>.txt feedback (default: feedback/ beside --out)")
+                        help="folder for <student>.txt feedback (default: feedback/ beside --out, "
+                        "or <SUBMISSIONS_DIR>-feedback/)")
     parser.add_argument("--exercises", default=None,
                         help="comma-separated ids to grade (default: those found)")
     parser.add_argument("--jobs", type=int, default=None,
@@ -502,8 +504,13 @@ def main(argv: list[str] | None = None) -> int:
                              f"{', '.join(exercise_ids())}")
     grades, exercises = grade_class(root, timeout=args.timeout, exercises=wanted,
                                     jobs=args.jobs)
-    out = Path(args.out)
-    feedback_dir = Path(args.feedback_dir) if args.feedback_dir else out.parent / "feedback"
+    # Defaults sit beside the submissions folder, never in the current directory.
+    stem = root.resolve()
+    out = Path(args.out) if args.out else stem.parent / f"{stem.name}-grades.csv"
+    if args.feedback_dir:
+        feedback_dir = Path(args.feedback_dir)
+    else:
+        feedback_dir = out.parent / "feedback" if args.out else stem.parent / f"{stem.name}-feedback"
     write_csv(grades, exercises, out)
     for grade in grades:
         write_feedback(grade, feedback_dir)

@@ -120,11 +120,37 @@ class PretrainedModel:
         return batch, single
 
     # -- features -------------------------------------------------------------------------
-    def extract_features(self, x, batch_size: int = 256) -> np.ndarray:
-        """Features of the last block, in inference mode: (F,) for one sample, (N, F) for a batch."""
+    def extract_features(self, x, batch_size: int = 256, layer: str | None = None) -> np.ndarray:
+        """Features of the last block (or of ``layer``), in inference mode, flattened.
+
+        One sample gives (F,), a batch (N, F). ``layer="layer2"`` stops after that block:
+        how the notebooks probe what early and late blocks know.
+        """
         batch, single = self.to_network_input(x)
-        features = self.features_of_batch(batch, batch_size)
+        if layer is None:
+            features = self.features_of_batch(batch, batch_size)
+        else:
+            names = self.get_layer_names()
+            if layer not in names:
+                raise ValueError(f"layer must be one of {names}; got {layer!r}")
+            upto = Network(self.network.blocks[: names.index(layer) + 1])
+            features = predict_logits(upto, batch, batch_size).reshape(len(batch), -1)
         return features[0] if single else features
+
+    def source_accuracy(self, X, y) -> float:
+        """Accuracy on the source task of the base (as it is now) with its source classifier.
+
+        Fine-tuning changes the base; this measures how much of the source task survives
+        (catastrophic forgetting). Use ``tlkit.pretrain.source_data`` for the source test split.
+        """
+        if self.source_head is None:
+            raise ValueError("this model has no source classifier (source_head); it was loaded without one")
+        batch, _ = self.to_network_input(X)
+        logits = predict_logits(Network(self.network.blocks + [self.source_head]), batch)
+        labels = np.asarray(y).reshape(-1)
+        if len(labels) != len(batch):
+            raise ValueError(f"X and y have different lengths: {len(batch)} samples, {len(labels)} labels")
+        return float(np.mean(np.argmax(logits, axis=1) == labels))
 
     def features_of_batch(self, batch: np.ndarray, batch_size: int = 256) -> np.ndarray:
         """Features of an already validated network input (N, ...), computed in batches."""

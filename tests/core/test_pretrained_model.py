@@ -138,3 +138,20 @@ def test_other_image_shapes_are_pretrained_on_glyphs():
 def test_tiny_images_still_build():
     model = PretrainedModel("deep", (1, 1))
     assert model.extract_features(np.zeros((1, 1))).shape == (model.get_feature_size(),)
+
+
+def test_features_of_an_inner_block_and_unknown_layer(medium):
+    x = np.random.default_rng(5).random((3, 8, 8))
+    inner = medium.extract_features(x, layer="layer2")
+    assert inner.shape == (3, 4 * 4 * 32)
+    np.testing.assert_array_equal(medium.extract_features(x, layer="layer4"), medium.extract_features(x))
+    with pytest.raises(ValueError, match="layer1"):
+        medium.extract_features(x, layer="layer9")
+
+
+def test_source_accuracy_matches_the_manifest_on_the_source_test_split(medium):
+    from tlkit.pretrain import source_data
+
+    _, _, X_test, y_test = source_data((8, 8))
+    recorded = medium.source["source_test_accuracy"]
+    assert medium.source_accuracy(X_test, y_test) == pytest.approx(recorded, abs=0.002)
