@@ -16,7 +16,9 @@ def test_rerunning_the_recipe_reproduces_the_first_losses(name):
     recorded = entry["fingerprint"]["first_batch_losses"]
     assert len(recorded) == FINGERPRINT_STEPS
     rerun = first_losses(entry["architecture"], tuple(entry["input_shape"]), FINGERPRINT_STEPS)
-    np.testing.assert_allclose(rerun, recorded, rtol=1e-4)
+    # Float32 rounding differs between engine versions and BLAS kernels, and Adam's first steps
+    # amplify it (seen: 2.4e-4 after 8 steps); another seed or recipe differs by 10% or more.
+    np.testing.assert_allclose(rerun, recorded, rtol=2e-3)
 
 
 def test_the_source_task_holds_out_a_test_split_and_contains_no_real_digit():
