@@ -28,9 +28,16 @@ def make_optimizer(config: TrainingConfig):
 
 
 def predict_logits(network: Network, X: np.ndarray, batch_size: int = 512) -> np.ndarray:
-    """Inference-mode forward pass in batches (memory bounded by the batch size)."""
-    outputs = [network.forward(X[i : i + batch_size], training=False) for i in range(0, len(X), batch_size)]
-    return np.concatenate(outputs, axis=0)
+    """Inference-mode forward pass in batches, written into one preallocated output.
+
+    Working memory is bounded by the batch size (no list of per-batch outputs to concatenate).
+    """
+    first = network.forward(X[:batch_size], training=False)
+    outputs = np.empty((len(X), *first.shape[1:]), dtype=first.dtype)
+    outputs[: len(first)] = first
+    for start in range(batch_size, len(X), batch_size):
+        outputs[start : start + batch_size] = network.forward(X[start : start + batch_size], training=False)
+    return outputs
 
 
 def evaluate(network: Network, X: np.ndarray, y: np.ndarray, batch_size: int = 512) -> tuple[float, float]:

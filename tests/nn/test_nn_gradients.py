@@ -69,6 +69,15 @@ def test_conv2d(kernel: int, padding: str | int) -> None:
     assert_close(check_layer_gradients(layer, x, rng), {"x", "W", "b"})
 
 
+@pytest.mark.parametrize("size", [(1, 1), (2, 2), (3, 3), (2, 3)])
+def test_conv2d_on_maps_no_larger_than_the_kernel(size) -> None:
+    """The small-map path (one GEMM with a block weight matrix), as in deep's 2x2 blocks."""
+    rng = np.random.default_rng(11)
+    layer = Conv2D(3, 4, kernel_size=3, padding="same", rng=rng)
+    x = rng.standard_normal((3, *size, 3))
+    assert_close(check_layer_gradients(layer, x, rng), {"x", "W", "b"})
+
+
 def test_conv2d_even_kernel_same_padding() -> None:
     rng = np.random.default_rng(7)
     layer = Conv2D(1, 2, kernel_size=2, padding="same", rng=rng)
