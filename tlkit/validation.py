@@ -82,12 +82,24 @@ def check_positive(value, name: str) -> float:
     return float(value)
 
 
-def check_int(value, name: str, minimum: int) -> int:
+def check_int(value, name: str, minimum: int, maximum: int | None = None) -> int:
+    """``value`` as an int in ``[minimum, maximum]`` (numpy integers too; bools and floats refused)."""
+    bounds = f">= {minimum}" if maximum is None else f"in {minimum}..{maximum}"
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}; got {value}")
+        raise ValueError(f"{name} must be an integer {bounds}; got {value!r}")
+    if value < minimum or (maximum is not None and value > maximum):
+        raise ValueError(f"{name} must be an integer {bounds}; got {value}")
     return int(value)
+
+
+def check_rng(rng, name: str = "rng") -> np.random.Generator:
+    """Demand an explicit ``np.random.Generator``: no global random state anywhere."""
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(
+            f"{name} must be a numpy.random.Generator, e.g. np.random.default_rng(0); "
+            f"got {type(rng).__name__}"
+        )
+    return rng
 
 
 def check_choice(value, name: str, valid: Iterable[str]) -> str:

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from tlkit.nn.dense import grad_buffer
 from tlkit.nn.init import he_normal
-from tlkit.nn.layer import Layer
+from tlkit.nn.layer import Layer, grad_buffer
+from tlkit.validation import check_int
 
 _sliding_window_view = np.lib.stride_tricks.sliding_window_view
 
 
-def _positive_int(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def _kernel_pair(value: int | tuple[int, int]) -> tuple[int, int]:
     if isinstance(value, tuple | list) and len(value) == 2:
-        return _positive_int("kernel_size", value[0]), _positive_int("kernel_size", value[1])
-    k = _positive_int("kernel_size", value)  # type: ignore[arg-type]
+        return check_int(value[0], "kernel_size", 1), check_int(value[1], "kernel_size", 1)
+    k = check_int(value, "kernel_size", 1)
     return k, k
 
 
@@ -68,8 +62,8 @@ class Conv2D(Layer):
         rng: np.random.Generator | None = None,
     ) -> None:
         super().__init__()
-        self.in_channels = _positive_int("in_channels", in_channels)
-        self.out_channels = _positive_int("out_channels", out_channels)
+        self.in_channels = check_int(in_channels, "in_channels", 1)
+        self.out_channels = check_int(out_channels, "out_channels", 1)
         self.kernel_size = _kernel_pair(kernel_size)
         self.padding = padding
         kh, kw = self.kernel_size

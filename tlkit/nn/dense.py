@@ -5,25 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from tlkit.nn.init import he_normal
-from tlkit.nn.layer import Layer
-
-
-def _positive_int(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def grad_buffer(layer: Layer, key: str) -> np.ndarray:
-    """``layer.grads[key]``, (re)allocated only if its shape or dtype no longer matches the param.
-
-    Gradients are written into this array in place, so anything holding a reference
-    to ``layer.grads[key]`` (an optimizer's parameter group) always sees the latest one.
-    """
-    param, grad = layer.params[key], layer.grads.get(key)
-    if grad is None or grad.shape != param.shape or grad.dtype != param.dtype:
-        grad = layer.grads[key] = np.empty_like(param)
-    return grad
+from tlkit.nn.layer import Layer, grad_buffer
+from tlkit.validation import check_int
 
 
 class Dense(Layer):
@@ -31,8 +14,8 @@ class Dense(Layer):
 
     def __init__(self, in_features: int, out_features: int, rng: np.random.Generator) -> None:
         super().__init__()
-        self.in_features = _positive_int("in_features", in_features)
-        self.out_features = _positive_int("out_features", out_features)
+        self.in_features = check_int(in_features, "in_features", 1)
+        self.out_features = check_int(out_features, "out_features", 1)
         self.params["W"] = he_normal((self.in_features, self.out_features), self.in_features, rng)
         self.params["b"] = np.zeros(self.out_features, dtype=np.float32)
         self.grads["W"] = np.zeros_like(self.params["W"])

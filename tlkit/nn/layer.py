@@ -12,6 +12,18 @@ from __future__ import annotations
 import numpy as np
 
 
+def grad_buffer(layer: Layer, key: str) -> np.ndarray:
+    """``layer.grads[key]``, (re)allocated only if its shape or dtype no longer matches the param.
+
+    Gradients are written into this array in place, so anything holding a reference
+    to ``layer.grads[key]`` (an optimizer's parameter group) always sees the latest one.
+    """
+    param, grad = layer.params[key], layer.grads.get(key)
+    if grad is None or grad.shape != param.shape or grad.dtype != param.dtype:
+        grad = layer.grads[key] = np.empty_like(param)
+    return grad
+
+
 class Layer:
     """A forward/backward pair with the state it needs (CS231n style)."""
 
