@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from tlkit.nn.dense import grad_buffer
-from tlkit.nn.layer import Layer
+from tlkit.nn.layer import Layer, grad_buffer
+from tlkit.validation import check_int
 
 
 class BatchNorm(Layer):
@@ -18,13 +18,13 @@ class BatchNorm(Layer):
     convention; the running variance uses the unbiased batch variance).
     ``training=False``: normalise with the running statistics, update nothing;
     the layer is then an affine map (how a frozen BatchNorm behaves).
+    ``use_running_stats = True`` makes training behave like inference for the
+    statistics (Keras's fine-tuning recipe) while ``gamma`` and ``beta`` still learn.
     """
 
     def __init__(self, num_features: int, momentum: float = 0.1, eps: float = 1e-5) -> None:
         super().__init__()
-        if isinstance(num_features, bool) or not isinstance(num_features, int | np.integer) \
-                or num_features < 1:
-            raise ValueError(f"num_features must be a positive integer, got {num_features!r}")
+        num_features = check_int(num_features, "num_features", 1)
         if not (isinstance(momentum, int | float) and 0.0 <= momentum <= 1.0):
             raise ValueError(f"momentum must be a number in [0, 1], got {momentum!r}")
         if not (isinstance(eps, int | float) and eps > 0 and math.isfinite(eps)):
@@ -38,6 +38,7 @@ class BatchNorm(Layer):
         self.grads["beta"] = np.zeros_like(self.params["beta"])
         self.buffers["running_mean"] = np.zeros(self.num_features, dtype=np.float32)
         self.buffers["running_var"] = np.ones(self.num_features, dtype=np.float32)
+        self.use_running_stats = False
         self._cache: tuple | None = None
         self._ones_cache: np.ndarray | None = None
 
@@ -75,7 +76,7 @@ class BatchNorm(Layer):
         count = x2.shape[0]
         k = self._rows(x2)
         gamma, beta = self.params["gamma"], self.params["beta"]
-        if training:
+        if training and not self.use_running_stats:
             dtype = np.result_type(x2, gamma)
             ones = self._ones(count, x2.dtype)
             mean = (ones @ x2) * (1.0 / count)

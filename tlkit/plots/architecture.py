@@ -27,8 +27,6 @@ def _layer_text(layer) -> str:
     if kind == "MaxPool2D":
         size = getattr(layer, "pool_size", getattr(layer, "size", 2))
         return f"max-pool {size}x{size}" if isinstance(size, int) else "max-pool"
-    if kind == "_InferenceModeBatchNorm":
-        return "batchnorm (inference)"
     return kind.lower().replace("2d", "")
 
 

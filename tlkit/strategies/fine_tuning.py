@@ -32,7 +32,6 @@ import numpy as np
 from ..config import FineTuningConfig, as_config
 from ..history import TrainingHistory
 from ..nn.batchnorm import BatchNorm
-from ..nn.layer import Layer
 from ..nn.network import Block
 from ..validation import check_choice, check_positive
 from .classifier import StrategyBase
@@ -42,42 +41,18 @@ from .unfreezing import UnfreezeSchedule
 BN_MODES = ("frozen", "train")
 
 
-class _InferenceModeBatchNorm(Layer):
-    """A BatchNorm that always normalises with its running statistics (Keras's training=False).
-
-    It shares the wrapped layer's parameters, gradients and buffers, so the optimizer
-    and ``state_dict`` see the very same arrays.
-    """
-
-    def __init__(self, inner: BatchNorm) -> None:
-        super().__init__()
-        self.inner = inner
-        self.params, self.grads, self.buffers = inner.params, inner.grads, inner.buffers
-
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        return self.inner.forward(x, training=False)
-
-    def backward(self, grad_out, need_input_grad=True, need_param_grads=True):
-        return self.inner.backward(grad_out, need_input_grad, need_param_grads)
-
-    def output_shape(self, input_shape):
-        return self.inner.output_shape(input_shape)
-
-
 @contextmanager
 def batchnorm_inference_mode(blocks: list[Block]) -> Iterator[None]:
-    """Within the ``with``: every BatchNorm of ``blocks`` runs in inference mode."""
-    swapped = []
-    for block in blocks:
-        for index, (layer_name, layer) in enumerate(block.layers):
-            if isinstance(layer, BatchNorm):
-                block.layers[index] = (layer_name, _InferenceModeBatchNorm(layer))
-                swapped.append((block, index, layer_name, layer))
+    """Within the ``with``: every BatchNorm of ``blocks`` normalises with its running statistics."""
+    layers = [layer for block in blocks for _, layer in block.layers if isinstance(layer, BatchNorm)]
+    previous = [layer.use_running_stats for layer in layers]
+    for layer in layers:
+        layer.use_running_stats = True
     try:
         yield
     finally:
-        for block, index, layer_name, layer in swapped:
-            block.layers[index] = (layer_name, layer)
+        for layer, value in zip(layers, previous, strict=True):
+            layer.use_running_stats = value
 
 
 def resolve_layers_to_unfreeze(layer_names, valid: list[str]) -> list[str]:
