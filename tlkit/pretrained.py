@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 
 from . import checkpoints
-from .architectures import build_base, check_architecture
+from .architectures import build_base, build_head, check_architecture
 from .nn.network import Block, Network
+from .synthetic_source import pretrain_on_synthetic_source
 from .training import predict_logits
-from .validation import as_batch, shape_text
+from .validation import as_batch, check_int, shape_text
 
 DEFAULT_INPUT_SHAPE = (8, 8)
 
@@ -48,9 +49,7 @@ class PretrainedModel:
     def __init__(self, architecture: str = "medium", input_shape=None, *, seed: int = 0) -> None:
         self.architecture = check_architecture(architecture)
         self.input_shape = normalise_input_shape(input_shape)
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-            raise ValueError(f"seed must be an integer >= 0; got {seed!r}")
-        self.seed = int(seed)
+        self.seed = check_int(seed, "seed", 0)
         self.network = Network(build_base(self.architecture, self.input_shape, np.random.default_rng(seed)))
         self.source_head: Block | None = None
         self.source: dict = {}
@@ -58,8 +57,6 @@ class PretrainedModel:
 
     # -- construction -----------------------------------------------------------------
     def _load_pretrained_weights(self) -> None:
-        from .synthetic_source import pretrain_on_synthetic_source
-
         entry = checkpoints.shipped_entry(self.architecture, self.input_shape)
         if entry is not None:
             path = checkpoints.WEIGHTS_DIR / entry["file"]
@@ -79,8 +76,6 @@ class PretrainedModel:
         except ValueError as exc:
             raise checkpoints.CheckpointError(f"checkpoint {source} does not fit this model: {exc}") from exc
         if head:
-            from .architectures import build_head
-
             n_classes = head["head.fc.b"].shape[0]
             self.source_head = build_head(self.get_feature_size(), n_classes, np.random.default_rng(0))
             Network([self.source_head]).load_state_dict(head)

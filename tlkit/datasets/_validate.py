@@ -1,28 +1,11 @@
-"""Argument checks shared by the dataset builders (errors name the argument)."""
+"""Argument checks of the dataset builders (errors name the argument); integers and rngs use
+``tlkit.validation``."""
 
 from __future__ import annotations
 
 import numbers
 
 import numpy as np
-
-
-def check_seed(seed: object, name: str = "seed") -> int:
-    """Return ``seed`` as a non-negative int, or raise a ValueError naming it."""
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or int(seed) < 0:
-        raise ValueError(f"{name} must be a non-negative integer; got {seed!r}")
-    return int(seed)
-
-
-def check_int(value: object, name: str, minimum: int = 1, maximum: int | None = None) -> int:
-    """Return ``value`` as an int in ``[minimum, maximum]``, or raise a ValueError naming it."""
-    bounds = f">= {minimum}" if maximum is None else f"in {minimum}..{maximum}"
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer {bounds}; got {value!r}")
-    value = int(value)
-    if value < minimum or (maximum is not None and value > maximum):
-        raise ValueError(f"{name} must be an integer {bounds}; got {value!r}")
-    return value
 
 
 def check_nonneg(value: object, name: str, maximum: float | None = None) -> float:
@@ -34,16 +17,6 @@ def check_nonneg(value: object, name: str, maximum: float | None = None) -> floa
     if not np.isfinite(value) or value < 0 or (maximum is not None and value > maximum):
         raise ValueError(f"{name} must be a number {bounds}; got {value!r}")
     return value
-
-
-def check_rng(rng: object, name: str = "rng") -> np.random.Generator:
-    """Demand an explicit ``np.random.Generator`` (no global random state anywhere)."""
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(
-            f"{name} must be a numpy.random.Generator, e.g. np.random.default_rng(0); "
-            f"got {type(rng).__name__}"
-        )
-    return rng
 
 
 def check_images(X: object, name: str = "X", ndims: tuple[int, ...] = (3, 4)) -> np.ndarray:

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import check_images, check_nonneg, check_rng
+from ..validation import check_rng
+from ._validate import check_images, check_nonneg
 
 
 def affine_warp(

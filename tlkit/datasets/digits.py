@@ -8,11 +8,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from ..checkpoints import sha256_of
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DIGITS_FILE = DATA_DIR / "digits.npz"
@@ -21,11 +22,6 @@ DIGITS_SHA256 = "a7e90fa73760e8f2b1dedf547e10a262714d3855f807565302a081a95da5177
 
 N_DIGITS = 1797
 DIGIT_CLASS_NAMES = tuple(str(d) for d in range(10))
-
-
-def sha256_of(path: str | Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _read_digits(path: Path, expected_sha256: str) -> tuple[np.ndarray, np.ndarray]:

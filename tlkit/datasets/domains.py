@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import check_images, check_int, check_nonneg, check_rng
+from ..validation import check_int, check_rng
+from ._validate import check_images, check_nonneg
 from .augment import random_affine
 
 _CHUNK = 2048

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import check_int, check_seed
+from ..validation import check_int
 from .domains import in_the_wild
 
 UPSAMPLE = 4  # render at 4x, then count on pixels in 4x4 blocks (like UCI)
@@ -163,7 +163,7 @@ def make_glyphs(
     n_classes = check_int(n_classes, "n_classes", minimum=2)
     n_per_class = check_int(n_per_class, "n_per_class", minimum=1)
     image_size = check_int(image_size, "image_size", minimum=4, maximum=64)
-    seed = check_seed(seed)
+    seed = check_int(seed, "seed", 0)
     if not isinstance(warp, (bool, np.bool_)):
         raise ValueError(f"warp must be True or False; got {warp!r}")
     if canvas is not None and not warp:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import check_int, check_nonneg, check_seed
+from ..validation import check_int
+from ._validate import check_nonneg
 
 TEXTURE_CLASS_NAMES = (
     "horizontal stripes",
@@ -42,7 +43,7 @@ def make_textures(
     """
     n_per_class = check_int(n_per_class, "n_per_class", minimum=1)
     image_size = check_int(image_size, "image_size", minimum=4, maximum=64)
-    seed = check_seed(seed)
+    seed = check_int(seed, "seed", 0)
     noise_sigma = check_nonneg(noise_sigma, "noise_sigma")
     max_tilt = check_nonneg(max_tilt, "max_tilt", maximum=22.5)
     rng = np.random.Generator(np.random.PCG64([seed, 3]))

@@ -17,7 +17,7 @@ from typing import Literal
 
 import numpy as np
 
-from ._validate import check_seed
+from ..validation import check_int
 from .digits import DIGIT_CLASS_NAMES, load_digits
 from .domains import in_the_wild, xray_style
 from .textures import TEXTURE_CLASS_NAMES, make_textures
@@ -187,7 +187,7 @@ def make_transfer_task(
             f"domain must be one of {list(valid_domains)} (or None) for "
             f"similarity={similarity!r}; got {domain!r}. Valid pairs: {list_transfer_tasks()}"
         )
-    seed = check_seed(seed)
+    seed = check_int(seed, "seed", 0)
 
     X, y = _dataset(domain)
     pool, test = stratified_split(y)
