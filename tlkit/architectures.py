@@ -79,6 +79,19 @@ def build_base(architecture: str, input_shape: tuple[int, ...], rng: np.random.G
     return image_blocks(architecture, input_shape[0], input_shape[1], rng)
 
 
+def network_sample_shape(input_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """One sample as the network sees it: (d,) vectors, (H, W, 1) images (NHWC, one channel)."""
+    return tuple(input_shape) + (1,) if len(input_shape) == 2 else tuple(input_shape)
+
+
+def feature_size(blocks: list[Block], input_shape: tuple[int, ...]) -> int:
+    """Length of the feature vector the blocks produce for one input of ``input_shape``."""
+    shape = network_sample_shape(input_shape)
+    for block in blocks:
+        shape = block.output_shape(shape)
+    return int(np.prod(shape))
+
+
 def build_head(
     in_features: int,
     num_classes: int,

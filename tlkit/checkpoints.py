@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .nn.network import Block, Network
+
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 MANIFEST_PATH = WEIGHTS_DIR / "manifest.json"
 
@@ -63,6 +65,24 @@ def load_arrays(path: Path | str, expected_sha256: str | None = None) -> dict[st
             return {key: data[key] for key in data.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         raise CheckpointError(f"checkpoint file {path} cannot be read as .npz: {exc}") from exc
+
+
+SOURCE_HEAD_PREFIX = "source_head."
+
+
+def pack_model(base: Network, source_head: Block | None) -> dict[str, np.ndarray]:
+    """The arrays of a checkpoint: the base's state, plus the source classifier's under ``source_head.``."""
+    arrays = base.state_dict()
+    if source_head is not None:
+        arrays.update({SOURCE_HEAD_PREFIX + k: v for k, v in Network([source_head]).state_dict().items()})
+    return arrays
+
+
+def unpack_model(arrays: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Split checkpoint arrays into (base state, source-head state)."""
+    base = {k: v for k, v in arrays.items() if not k.startswith(SOURCE_HEAD_PREFIX)}
+    head = {k[len(SOURCE_HEAD_PREFIX):]: v for k, v in arrays.items() if k.startswith(SOURCE_HEAD_PREFIX)}
+    return base, head
 
 
 def read_manifest(path: Path = MANIFEST_PATH) -> dict:

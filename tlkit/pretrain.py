@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 from . import checkpoints
-from .architectures import ARCHITECTURES, build_base, build_head
+from .architectures import ARCHITECTURES, build_base, build_head, feature_size
 from .callbacks import Callback
 from .config import TrainingConfig
 from .nn.network import Network
@@ -86,21 +86,41 @@ def recipe_config(recipe: dict, verbose: bool = False) -> TrainingConfig:
                           augment=augment if augmenter else None)
 
 
-class _RecordFirstLosses(Callback):
-    def __init__(self, steps: int) -> None:
-        self.steps, self.losses = steps, []
+class _RecordLosses(Callback):
+    """Keep the first ``steps`` minibatch losses; with ``stop`` set, end training there."""
+
+    def __init__(self, steps: int, stop: bool = False) -> None:
+        self.steps, self.stop, self.losses = steps, stop, []
 
     def on_batch_end(self, trainer, batch: int, logs: dict) -> None:
         if len(self.losses) < self.steps:
             self.losses.append(float(logs["loss"]))
+        if self.stop and len(self.losses) >= self.steps:
+            raise _BudgetReached
+
+
+class _BudgetReached(Exception):
+    """Raised from a callback to end a run mid-epoch (the trainer only stops at epoch ends)."""
 
 
 def build_source_network(architecture: str, input_shape: tuple[int, int], seed: int):
     rng = np.random.default_rng(seed)
     base = build_base(architecture, input_shape, rng)
-    probe = Network(base).forward(np.zeros((1, *input_shape, 1), np.float32))
-    head = build_head(probe.shape[1], SOURCE_TASKS[tuple(input_shape)]["n_classes"], rng)
+    head = build_head(feature_size(base, input_shape), SOURCE_TASKS[tuple(input_shape)]["n_classes"], rng)
     return base, head
+
+
+def _train_on_source(architecture: str, input_shape: tuple[int, int], recipe: dict,
+                     recorder: _RecordLosses, verbose: bool = False):
+    """Build the recipe's network and train it on the source task; returns (base, head, history)."""
+    X_tr, y_tr, _, _ = source_data(input_shape)
+    base, head = build_source_network(architecture, input_shape, recipe["seed"])
+    trainer = Trainer(Network(base + [head]), recipe_config(recipe, verbose=verbose), callbacks=[recorder])
+    try:
+        history = trainer.fit(X_tr[..., None], y_tr)
+    except _BudgetReached:
+        history = trainer.history
+    return base, head, history
 
 
 def pretrain(architecture: str, input_shape: tuple[int, int], epochs: int | None = None,
@@ -109,16 +129,12 @@ def pretrain(architecture: str, input_shape: tuple[int, int], epochs: int | None
     recipe = dict(RECIPES[architecture])
     if epochs is not None:
         recipe["epochs"] = epochs
-    X_tr, y_tr, X_te, y_te = source_data(input_shape)
-    X_tr, X_te = X_tr[..., None], X_te[..., None]
-    base, head = build_source_network(architecture, input_shape, recipe["seed"])
-    network = Network(base + [head])
-    recorder = _RecordFirstLosses(FINGERPRINT_STEPS)
-    config = recipe_config(recipe, verbose=verbose)
+    recorder = _RecordLosses(FINGERPRINT_STEPS)
     start = time.perf_counter()
-    history = Trainer(network, config, callbacks=[recorder]).fit(X_tr, y_tr)
+    base, head, history = _train_on_source(architecture, input_shape, recipe, recorder, verbose)
     seconds = time.perf_counter() - start
-    _, test_accuracy = evaluate(network, X_te, y_te)
+    X_tr, _, X_te, y_te = source_data(input_shape)
+    _, test_accuracy = evaluate(Network(base + [head]), X_te[..., None], y_te)
     report = {"recipe": recipe, "first_batch_losses": recorder.losses, "train_seconds": round(seconds, 1),
               "source_test_accuracy": round(test_accuracy, 4),
               "final_train_accuracy": round(history.accuracy[-1], 4),
@@ -126,39 +142,16 @@ def pretrain(architecture: str, input_shape: tuple[int, int], epochs: int | None
     return base, head, report
 
 
-class _StopAfterSteps(Callback):
-    def __init__(self, steps: int) -> None:
-        self.steps, self.seen = steps, 0
-
-    def on_batch_end(self, trainer, batch: int, logs: dict) -> None:
-        self.seen += 1
-        if self.seen >= self.steps:
-            raise _BudgetReached
-
-
-class _BudgetReached(Exception):
-    pass
-
-
 def first_losses(architecture: str, input_shape: tuple[int, int], steps: int) -> list[float]:
     """The first ``steps`` minibatch losses of the recipe: the reproducibility fingerprint."""
-    recipe = RECIPES[architecture]
-    X_tr, y_tr, _, _ = source_data(input_shape)
-    base, head = build_source_network(architecture, input_shape, recipe["seed"])
-    config = recipe_config(recipe)
-    recorder = _RecordFirstLosses(steps)
-    try:
-        Trainer(Network(base + [head]), config, callbacks=[recorder, _StopAfterSteps(steps)]).fit(
-            X_tr[..., None], y_tr)
-    except _BudgetReached:
-        pass
+    recorder = _RecordLosses(steps, stop=True)
+    _train_on_source(architecture, input_shape, RECIPES[architecture], recorder)
     return recorder.losses
 
 
 def write_checkpoint(architecture: str, input_shape: tuple[int, int], verbose: bool = True) -> dict:
     base, head, report = pretrain(architecture, input_shape, verbose=verbose)
-    arrays = Network(base).state_dict()
-    arrays.update({f"source_head.{k}": v for k, v in Network([head]).state_dict().items()})
+    arrays = checkpoints.pack_model(Network(base), head)
     name = checkpoints.checkpoint_name(architecture, input_shape)
     path = checkpoints.save_arrays(checkpoints.WEIGHTS_DIR / name, arrays)
     task = SOURCE_TASKS[tuple(input_shape)]

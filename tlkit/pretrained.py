@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from . import checkpoints
-from .architectures import build_base, build_head, check_architecture
+from .architectures import build_base, build_head, check_architecture, feature_size
 from .nn.network import Block, Network
 from .synthetic_source import pretrain_on_synthetic_source
 from .training import predict_logits
@@ -69,8 +69,7 @@ class PretrainedModel:
             self._load_arrays(arrays, source="synthetic pretraining")
 
     def _load_arrays(self, arrays: dict[str, np.ndarray], source) -> None:
-        base = {k: v for k, v in arrays.items() if not k.startswith("source_head.")}
-        head = {k[len("source_head."):]: v for k, v in arrays.items() if k.startswith("source_head.")}
+        base, head = checkpoints.unpack_model(arrays)
         try:
             self.network.load_state_dict(base)
         except ValueError as exc:
@@ -93,19 +92,13 @@ class PretrainedModel:
         return len(self.network.blocks)
 
     def get_feature_size(self) -> int:
-        shape = self._network_sample_shape()
-        for block in self.network.blocks:
-            shape = block.output_shape(shape)
-        return int(np.prod(shape))
+        return feature_size(self.network.blocks, self.input_shape)
 
     def count_parameters(self, trainable_only: bool = False) -> int:
         return self.network.count_parameters(trainable_only)
 
     def layer_parameter_counts(self) -> dict[str, int]:
         return {block.name: block.count_parameters() for block in self.network.blocks}
-
-    def _network_sample_shape(self) -> tuple[int, ...]:
-        return self.input_shape + (1,) if len(self.input_shape) == 2 else self.input_shape
 
     def to_network_input(self, x, name: str = "x") -> tuple[np.ndarray, bool]:
         """Validate ``x`` (one sample or a batch) and add the channel axis images need."""
@@ -198,9 +191,7 @@ class PretrainedModel:
 
     def save(self, path) -> Path:
         """Save the base (and the source head) to ``path`` (.npz), written atomically."""
-        arrays = self.state_dict()
-        if self.source_head is not None:
-            arrays.update({f"source_head.{k}": v for k, v in Network([self.source_head]).state_dict().items()})
+        arrays = checkpoints.pack_model(self.network, self.source_head)
         arrays["__meta__.architecture"] = np.array(self.architecture)
         arrays["__meta__.input_shape"] = np.array(self.input_shape, dtype=np.int64)
         return checkpoints.save_arrays(path, arrays)

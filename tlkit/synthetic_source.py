@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .architectures import build_base, build_head
+from .architectures import build_base, build_head, feature_size
+from .checkpoints import pack_model
 from .config import TrainingConfig
 from .nn.network import Network
 from .training import Trainer, evaluate
@@ -60,14 +61,12 @@ def _pretrain(architecture: str, input_shape: tuple[int, ...], seed: int):
         task = f"{N_CLASSES} classes of the procedural glyph alphabet rendered at {input_shape[0]}x{input_shape[1]}"
         X = X[..., None]
     base = build_base(architecture, input_shape, rng)
-    feature_size = Network(base).forward(X[:1]).shape[1]
-    head = build_head(feature_size, N_CLASSES, rng)
+    head = build_head(feature_size(base, input_shape), N_CLASSES, rng)
     network = Network(base + [head])
     config = TrainingConfig(epochs=EPOCHS, learning_rate=3e-3, batch_size=64, seed=seed)
     Trainer(network, config).fit(X, y)
     _, accuracy = evaluate(network, X, y)
-    arrays = Network(base).state_dict()
-    arrays.update({f"source_head.{k}": v for k, v in Network([head]).state_dict().items()})
+    arrays = pack_model(Network(base), head)
     source = {
         "kind": "synthetic",
         "task": task,
