@@ -43,19 +43,10 @@ class LRFinderResult:
         return self.min_loss_lr / 10
 
     def plot(self, ax=None):
-        """Loss against learning rate (log axis), with the suggestion marked."""
-        import matplotlib.pyplot as plt
+        """Loss against learning rate (log axis), with the suggestion marked: ``plots.plot_lr_finder``."""
+        from .plots import plot_lr_finder
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(5, 3.2))
-        ax.plot(self.lrs, self.losses, label="smoothed loss")
-        ax.axvline(self.suggestion, color="tab:red", linestyle="--",
-                   label=f"suggestion {self.suggestion:.2g} ({self.method})")
-        ax.set_xscale("log")
-        ax.set_xlabel("learning rate")
-        ax.set_ylabel("training loss")
-        ax.legend()
-        return ax
+        return plot_lr_finder(self, ax=ax)
 
     def __repr__(self) -> str:
         state = "diverged" if self.diverged else "reached the end"
