@@ -23,8 +23,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 from benchmarks.models import build_network, make_batch  # noqa: E402
-from benchmarks.run import interleaved  # noqa: E402
-from tlkit.nn import SGD, softmax_cross_entropy  # noqa: E402
+from benchmarks.run import interleaved, sgd_step  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,17 +65,6 @@ def _twin(layer, cls):
     return twin
 
 
-def step_fn(network, x, y):
-    opt = SGD(lr=0.01)
-
-    def step() -> None:
-        logits = network.forward(x, training=True)
-        _, grad = softmax_cross_entropy(logits, y)
-        network.backward(grad)
-        opt.step(network.param_groups())
-    return step
-
-
 def main(argv: list[str]) -> None:
     rev = argv[0] if argv else "HEAD"
     models = argv[1:] or ["simple", "medium", "deep", "cnn28", "mlp"]
@@ -87,7 +75,7 @@ def main(argv: list[str]) -> None:
             old = with_engine(new, engine)
             x, y = make_batch(model, 64 if case == "full" else 256)
             if case == "full":
-                fns = {"new": step_fn(new, x, y), "old": step_fn(old, x, y)}
+                fns = {"new": sgd_step(new, x, y), "old": sgd_step(old, x, y)}
             else:
                 fns = {"new": lambda n=new, x=x: n.forward(x), "old": lambda o=old, x=x: o.forward(x)}
             res = interleaved(fns, rounds=9)

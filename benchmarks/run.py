@@ -106,6 +106,18 @@ def sgemm_peak(repeats: int = 7) -> float:
 
 
 # -- the two frameworks ----------------------------------------------------------------------
+
+def sgd_step(network: Network, x: np.ndarray, y: np.ndarray, lr: float = LR):
+    """One timed training step of tlkit: forward, loss, backward, SGD update."""
+    opt = SGD(lr=lr)
+
+    def step() -> None:
+        logits = network.forward(x, training=True)
+        _, grad = softmax_cross_entropy(logits, y)
+        network.backward(grad)
+        opt.step(network.param_groups())
+    return step
+
 class Pair:
     """One model in tlkit and in PyTorch (NCHW and channels_last), same initial weights."""
 
@@ -190,14 +202,7 @@ class Pair:
 
     # the timed callables
     def tlkit_step(self, x: np.ndarray, y: np.ndarray):
-        net, opt = self.net, SGD(lr=LR)
-
-        def step() -> None:
-            logits = net.forward(x, training=True)
-            _, grad = softmax_cross_entropy(logits, y)
-            net.backward(grad)
-            opt.step(net.param_groups())
-        return step
+        return sgd_step(self.net, x, y)
 
     def torch_step(self, x: np.ndarray, y: np.ndarray, channels_last: bool):
         model = self.torch_cl if channels_last else self.torch
