@@ -74,6 +74,7 @@ class Trainer:
         self.schedule = get_schedule(config.schedule)
         self.history = TrainingHistory()
         self.stop_training = False
+        self._groups: list = []
         self._seed_dropout()
 
     def _seed_dropout(self) -> None:
@@ -100,7 +101,7 @@ class Trainer:
                 f"Try a lower learning rate, e.g. learning_rate={self.config.learning_rate / 10:g}."
             )
         self.network.backward(grad)
-        self.optimizer.step(self.network.param_groups(self.multipliers))
+        self.optimizer.step(self._groups)
         return loss, int(np.count_nonzero(np.argmax(logits, axis=1) == yb))
 
     def fit(self, X: np.ndarray, y: np.ndarray, X_val=None, y_val=None) -> TrainingHistory:
@@ -112,6 +113,9 @@ class Trainer:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for epoch in range(config.epochs):
                 self._emit("on_epoch_begin", epoch)
+                # Callbacks change frozen blocks and multipliers between epochs, not within one;
+                # gradients are written in place, so the groups stay valid for the whole epoch.
+                self._groups = self.network.param_groups(self.multipliers)
                 order = self.rng.permutation(n)
                 loss_sum, correct = 0.0, 0
                 for batch in range(steps_per_epoch):
