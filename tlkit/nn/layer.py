@@ -35,6 +35,12 @@ class Layer:
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         raise NotImplementedError
 
+    def infer(self, x: np.ndarray) -> np.ndarray:
+        """Inference-mode output with nothing kept for backward (frozen blocks below the trainable
+        ones, prediction, feature extraction). Must equal ``forward(x, training=False)``; layers
+        override it when skipping the backward caches makes it cheaper."""
+        return self.forward(x, training=False)
+
     def backward(
         self,
         grad_out: np.ndarray,
