@@ -12,6 +12,14 @@ BLAS_THREADS ?= 1
 export OPENBLAS_NUM_THREADS = $(BLAS_THREADS)
 export OMP_NUM_THREADS = $(BLAS_THREADS)
 export MKL_NUM_THREADS = $(BLAS_THREADS)
+# One BLAS kernel: float32 sums depend on the kernel's order of operations and the stored
+# notebook outputs are compared digit for digit, so every command runs OpenBLAS's AVX2
+# "Haswell" kernel, which any x86-64 machine with AVX2 has (on other CPUs OpenBLAS chooses).
+# `make bench` uses the fastest kernel instead: see benchmarks/blas_kernel.py.
+BLAS_KERNEL ?= $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo HASWELL)
+ifneq ($(BLAS_KERNEL),)
+export OPENBLAS_CORETYPE = $(BLAS_KERNEL)
+endif
 
 NBVAL := --nbval-current-env --nbval-sanitize-with solutions/nbval_sanitize.cfg -p no:cacheprovider
 

@@ -25,9 +25,18 @@ from __future__ import annotations
 import os
 import sys
 
+from benchmarks.blas_kernel import cpu_flags, fastest_kernel  # noqa: E402 - pure Python, no numpy
+
 THREADS = int(os.environ.setdefault("OPENBLAS_NUM_THREADS", "1"))
 os.environ.setdefault("OMP_NUM_THREADS", str(THREADS))
 os.environ.setdefault("MKL_NUM_THREADS", str(THREADS))
+# The fastest kernel this CPU runs (blas_kernel.py says why); TLKIT_BENCH_KERNEL overrides it,
+# e.g. TLKIT_BENCH_KERNEL=HASWELL measures the kernel the workbook itself pins.
+KERNEL = os.environ.get("TLKIT_BENCH_KERNEL") or fastest_kernel(cpu_flags())
+if KERNEL and os.environ.get("OPENBLAS_CORETYPE") != KERNEL:
+    os.environ["OPENBLAS_CORETYPE"] = KERNEL
+    if "numpy" in sys.modules and __name__ == "__main__":  # OpenBLAS already loaded another kernel
+        os.execv(sys.executable, [sys.executable, "-m", "benchmarks.run", *sys.argv[1:]])
 if "numpy" in sys.modules and __name__ == "__main__":  # BLAS already started with other settings
     os.execv(sys.executable, [sys.executable, "-m", "benchmarks.run", *sys.argv[1:]])
 
@@ -43,6 +52,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from benchmarks.blas_kernel import loaded_kernel  # noqa: E402
 from benchmarks.models import MODELS, build_network, gemm_flops, input_shape, make_batch  # noqa: E402
 from tlkit.nn import SGD, softmax_cross_entropy  # noqa: E402
 from tlkit.nn.network import Network  # noqa: E402
@@ -85,7 +95,7 @@ def machine_info() -> dict:
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
         "numpy": np.__version__, "numpy_blas": blas, "torch": torch.__version__,
-        "blas_threads": THREADS, "torch_threads": torch.get_num_threads(),
+        "blas_threads": THREADS, "openblas_kernel": loaded_kernel(), "torch_threads": torch.get_num_threads(),
         "torch_interop_threads": torch.get_num_interop_threads(),
     }
 
@@ -411,7 +421,8 @@ def main(argv: list[str]) -> None:
     info["numpy_sgemm_peak_gflops"] = peak
     print(f"# tlkit vs PyTorch, {info['date']}")
     print(f"{info['cpu']}, {info['cores']} cores; Python {info['python']}, numpy {info['numpy']} "
-          f"({info['numpy_blas']}), torch {info['torch']}; BLAS threads {THREADS}, torch threads "
+          f"({info['numpy_blas']}, kernel {info['openblas_kernel']}), torch {info['torch']}; BLAS threads {THREADS}, "
+          f"torch threads "
           f"{info['torch_threads']}; numpy SGEMM peak {peak:.1f} GFLOP/s")
     t_start = time.perf_counter()
     checks, records = {}, []
@@ -455,8 +466,8 @@ def main(argv: list[str]) -> None:
     (RESULTS / "latest_meta.json").write_text(json.dumps({**info, "targets": lines, **extras}, indent=1) + "\n")
     table = "\n".join(_row(r) for r in records)
     summary = (f"Run of {info['date'][:10]} ({info['date']}): {info['cpu']}, {info['cores']} cores; Python "
-               f"{info['python']}, numpy {info['numpy']} ({info['numpy_blas']}), torch {info['torch']}; "
-               f"{THREADS} BLAS thread(s), torch threads {info['torch_threads']}; numpy SGEMM peak "
+               f"{info['python']}, numpy {info['numpy']} ({info['numpy_blas']}, "
+               f"OpenBLAS kernel {info['openblas_kernel']}), torch {info['torch']}; {THREADS} BLAS thread(s), torch threads {info['torch_threads']}; numpy SGEMM peak "
                f"{peak:.1f} GFLOP/s. Medians of {rounds} interleaved samples, wall time.\n\n"
                f"{HEADER}\n{table}\n\nFull step over head-only step (how much freezing saves):\n\n"
                f"{head_table(records)}\n\nTargets:\n\n" + "\n".join(f"- {t}" for t in lines))
