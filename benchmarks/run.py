@@ -467,7 +467,8 @@ def main(argv: list[str]) -> None:
     table = "\n".join(_row(r) for r in records)
     summary = (f"Run of {info['date'][:10]} ({info['date']}): {info['cpu']}, {info['cores']} cores; Python "
                f"{info['python']}, numpy {info['numpy']} ({info['numpy_blas']}, "
-               f"OpenBLAS kernel {info['openblas_kernel']}), torch {info['torch']}; {THREADS} BLAS thread(s), torch threads {info['torch_threads']}; numpy SGEMM peak "
+               f"OpenBLAS kernel {info['openblas_kernel']}), torch {info['torch']}; {THREADS} BLAS thread(s), "
+               f"torch threads {info['torch_threads']}; numpy SGEMM peak "
                f"{peak:.1f} GFLOP/s. Medians of {rounds} interleaved samples, wall time.\n\n"
                f"{HEADER}\n{table}\n\nFull step over head-only step (how much freezing saves):\n\n"
                f"{head_table(records)}\n\nTargets:\n\n" + "\n".join(f"- {t}" for t in lines))

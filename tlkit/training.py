@@ -32,11 +32,11 @@ def predict_logits(network: Network, X: np.ndarray, batch_size: int = 512) -> np
 
     Working memory is bounded by the batch size (no list of per-batch outputs to concatenate).
     """
-    first = network.forward(X[:batch_size], training=False)
+    first = network.infer(X[:batch_size])
     outputs = np.empty((len(X), *first.shape[1:]), dtype=first.dtype)
     outputs[: len(first)] = first
     for start in range(batch_size, len(X), batch_size):
-        outputs[start : start + batch_size] = network.forward(X[start : start + batch_size], training=False)
+        outputs[start : start + batch_size] = network.infer(X[start : start + batch_size])
     return outputs
 
 

@@ -69,13 +69,13 @@ def test_base_features_are_computed_once_in_bounded_batches(base):
     X, y = blobs(n=50)
     fe = FeatureExtractor(base, 3, feature_batch_size=16)
     sizes = []
-    original = base.network.forward
+    original = base.network.infer
 
-    def counting_forward(x, training=False):
+    def counting_infer(x):
         sizes.append(len(x))
-        return original(x, training)
+        return original(x)
 
-    base.network.forward = counting_forward
+    base.network.infer = counting_infer
     fe.train(X, y, {"epochs": 5, "batch_size": 8})
     assert sizes == [16, 16, 16, 2]  # one pass over the data, however many epochs
     sizes.clear()

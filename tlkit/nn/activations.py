@@ -25,6 +25,10 @@ class ReLU(Layer):
             return np.maximum(x, 0, out=x)
         return np.maximum(x, 0)
 
+    def infer(self, x: np.ndarray) -> np.ndarray:
+        """``max(x, 0)`` without the mask backward would need."""
+        return np.maximum(x, 0, out=x) if self.inplace else np.maximum(x, 0)
+
     def backward(
         self,
         grad_out: np.ndarray,

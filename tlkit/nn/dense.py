@@ -32,6 +32,17 @@ class Dense(Layer):
         out += self.params["b"]
         return out
 
+    def infer(self, x: np.ndarray, weight: np.ndarray | None = None, bias: np.ndarray | None = None) -> np.ndarray:
+        """Inference-mode output, optionally with other weights (a BatchNorm folded in: see
+        tlkit/nn/inference.py); keeps nothing for backward."""
+        if x.shape[-1] != self.in_features:
+            raise ValueError(
+                f"Dense expected inputs with last dimension {self.in_features}, got shape {x.shape}"
+            )
+        out = x @ (self.params["W"] if weight is None else weight)
+        out += self.params["b"] if bias is None else bias
+        return out
+
     def backward(
         self,
         grad_out: np.ndarray,

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from .inference import infer_layers
 from .layer import Layer
 from .optimizers import ParamGroup
 
@@ -33,6 +34,10 @@ class Block:
         for _, layer in self.layers:
             x = layer.forward(x, layer_training)
         return x
+
+    def infer(self, x: np.ndarray) -> np.ndarray:
+        """Inference-mode output, keeping nothing for backward (tlkit/nn/inference.py)."""
+        return infer_layers([layer for _, layer in self.layers], x)
 
     def backward(self, grad: np.ndarray, need_input_grad: bool) -> np.ndarray | None:
         last = len(self.layers) - 1
@@ -93,8 +98,17 @@ class Network:
         return [block.name for block in self.blocks]
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """Output of every block; in training, the frozen blocks below the lowest trainable one
+        take the inference fast path, since backward never reaches them."""
+        lowest = self.lowest_trainable_index() if training else 0
+        for index, block in enumerate(self.blocks):
+            x = block.infer(x) if lowest is None or index < lowest else block.forward(x, training)
+        return x
+
+    def infer(self, x: np.ndarray) -> np.ndarray:
+        """Inference-mode output with nothing kept for backward: prediction and features."""
         for block in self.blocks:
-            x = block.forward(x, training)
+            x = block.infer(x)
         return x
 
     def lowest_trainable_index(self) -> int | None:

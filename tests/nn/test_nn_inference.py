@@ -1,0 +1,109 @@
+"""The inference fast path (tlkit/nn/inference.py): same function as the training-mode layers."""
+
+import numpy as np
+import pytest
+
+from tlkit.architectures import build_base, build_head
+from tlkit.nn import BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, softmax_cross_entropy
+from tlkit.nn.inference import fold_batchnorm, infer_layers
+from tlkit.nn.network import Network
+
+
+def trained_batchnorm(channels: int, rng: np.random.Generator) -> BatchNorm:
+    """A BatchNorm with non-trivial running statistics and affine parameters."""
+    bn = BatchNorm(channels)
+    bn.buffers["running_mean"][...] = rng.standard_normal(channels)
+    bn.buffers["running_var"][...] = rng.uniform(0.2, 3.0, channels)
+    bn.params["gamma"][...] = rng.uniform(0.5, 1.5, channels)
+    bn.params["beta"][...] = rng.standard_normal(channels)
+    return bn
+
+
+def assert_same_function(fast: np.ndarray, reference: np.ndarray) -> None:
+    assert fast.shape == reference.shape and fast.dtype == reference.dtype
+    np.testing.assert_allclose(fast, reference, rtol=1e-5, atol=1e-5 * np.abs(reference).max())
+
+
+@pytest.mark.parametrize("make_layer, shape", [
+    (lambda rng: Conv2D(3, 5, rng=rng), (4, 6, 6, 3)),
+    (lambda rng: Conv2D(2, 4, rng=rng), (4, 2, 2, 2)),  # the small-map (dense) path
+    (lambda rng: Dense(7, 5, rng), (6, 7)),
+])
+def test_folded_batchnorm_is_the_same_affine_map(make_layer, shape) -> None:
+    rng = np.random.default_rng(0)
+    layer = make_layer(rng)
+    layer.params["b"][...] = rng.standard_normal(layer.params["b"].shape)
+    bn = trained_batchnorm(layer.params["b"].size, rng)
+    x = rng.standard_normal(shape).astype(np.float32)
+    reference = bn.forward(layer.forward(x), training=False)
+    fast = layer.infer(x, *fold_batchnorm(layer.params["W"], layer.params["b"], bn))
+    assert_same_function(fast, reference)
+
+
+def test_infer_layers_matches_inference_forward_and_leaves_the_input_alone() -> None:
+    rng = np.random.default_rng(1)
+    layers = [Conv2D(1, 4, rng=rng), trained_batchnorm(4, rng), ReLU(), MaxPool2D(2), Flatten(),
+              Dropout(0.5, rng=rng), Dense(4 * 3 * 3, 6, rng), ReLU()]
+    x = rng.standard_normal((5, 7, 6, 1)).astype(np.float32)
+    before = x.copy()
+    reference = x
+    for layer in layers:
+        reference = layer.forward(reference, training=False)
+    assert_same_function(infer_layers(layers, x), reference)
+    assert np.array_equal(x, before)
+
+
+def test_a_relu_first_never_overwrites_the_callers_array() -> None:
+    x = np.array([[-1.0, 2.0]], dtype=np.float32)
+    out = infer_layers([ReLU(), Dropout(0.3, rng=np.random.default_rng(0)), ReLU()], x)
+    assert out.tolist() == [[0.0, 2.0]] and x.tolist() == [[-1.0, 2.0]]
+
+
+def test_conv_backward_after_infer_raises_instead_of_using_stale_buffers() -> None:
+    rng = np.random.default_rng(2)
+    conv = Conv2D(2, 3, rng=rng)
+    x = rng.standard_normal((2, 5, 5, 2)).astype(np.float32)
+    out = conv.forward(x, training=True)
+    conv.infer(rng.standard_normal((2, 5, 5, 2)).astype(np.float32))
+    with pytest.raises(RuntimeError, match="before forward"):
+        conv.backward(np.ones_like(out))
+
+
+def image_network(rng: np.random.Generator) -> Network:
+    blocks = build_base("medium", (8, 8), rng)
+    for block in blocks:  # give every BatchNorm statistics of its own
+        for index, (name, layer) in enumerate(block.layers):
+            if isinstance(layer, BatchNorm):
+                block.layers[index] = (name, trained_batchnorm(layer.num_features, rng))
+    return Network(blocks + [build_head(64 * 2 * 2, 3, rng)])
+
+
+def test_network_infer_matches_inference_forward() -> None:
+    rng = np.random.default_rng(3)
+    network = image_network(rng)
+    x = rng.standard_normal((9, 8, 8, 1)).astype(np.float32)
+    assert_same_function(network.infer(x), network.forward(x, training=False))
+
+
+def test_frozen_blocks_below_the_trainable_ones_give_the_same_gradients() -> None:
+    """Training with the fast path under layer1-3 (frozen) equals feeding the head-side blocks
+    the frozen blocks' inference-mode output."""
+    rng = np.random.default_rng(4)
+    network = image_network(rng)
+    for block in network.blocks[:3]:
+        block.trainable = False
+    x = rng.standard_normal((16, 8, 8, 1)).astype(np.float32)
+    y = rng.integers(0, 3, 16)
+    _, grad = softmax_cross_entropy(network.forward(x, training=True), y)
+    network.backward(grad)
+    fast = {(group.name, key): g.copy() for group in network.param_groups() for key, g in group.grads.items()}
+
+    features = x
+    for block in network.blocks[:3]:
+        features = block.forward(features, training=False)
+    top = Network(network.blocks[3:])
+    _, grad = softmax_cross_entropy(top.forward(features, training=True), y)
+    top.backward(grad)
+    for group in top.param_groups():
+        for key, g in group.grads.items():
+            np.testing.assert_allclose(fast[group.name, key], g, rtol=1e-4, atol=1e-6)
