@@ -32,6 +32,7 @@ def helper(x):
 
 def make_solution_notebook() -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}, "version_major": 2}}
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
     imports = nbformat.v4.new_code_cell("import numpy as np", execution_count=1)
@@ -94,6 +95,7 @@ def test_outputs_counts_and_solution_only_cells_are_gone(repo):
             assert "execution" not in cell["metadata"]
     assert nb["cells"][1]["metadata"]["tags"] == ["imports"]  # other metadata kept
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    assert "widgets" not in nb["metadata"]  # the saved state of outputs that are gone
 
 
 def test_written_exactly_as_nbformat_writes_it(repo):

@@ -14,7 +14,8 @@ For every ``solutions/*.ipynb`` the student version:
       raise NotImplementedError("Exercise: replace this line with your code")
 
 * drops cells whose ``metadata.tags`` contain ``"solution-only"``;
-* clears every output, execution count and the execution-timing metadata.
+* clears every output, execution count and the execution-timing metadata, and the
+  saved widget state (it belongs to the solution run's outputs).
 
 Files are written as ``nbformat.write`` does (sorted keys, indent 1, UTF-8, sources split
 into lines, trailing newline), so saving a notebook in JupyterLab does not churn it. Only
@@ -100,6 +101,7 @@ def student_notebook(nb: dict[str, Any], name: str = "<notebook>") -> dict[str, 
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise NotebookBuildError(f"{name}: not a notebook (no list of cells)")
     result = copy.deepcopy(nb)
+    result.get("metadata", {}).pop("widgets", None)  # widget state of the solution run's (cleared) outputs
     cells = []
     for index, cell in enumerate(result["cells"], start=1):
         if not isinstance(cell, dict):
