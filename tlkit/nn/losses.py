@@ -61,11 +61,13 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float
     labels = _check_labels(labels, n, k)
     rows = np.arange(n)
     z = logits - logits.max(axis=1, keepdims=True)
-    exp_z = np.exp(z)
-    sum_exp = exp_z.sum(axis=1)
-    # -log p[y] = log(sum exp z) - z[y]
-    loss = float(np.mean(np.log(sum_exp) - z[rows, labels]))
-    grad = exp_z
+    picked = z[rows, labels]
+    grad = np.exp(z, out=z)  # z is not needed any more: exp in place
+    sum_exp = grad.sum(axis=1)
+    # -log p[y] = log(sum exp z) - z[y]; the sum divided by n is what np.mean computes
+    per_example = np.log(sum_exp)
+    per_example -= picked
+    loss = float(per_example.sum() / n)
     grad /= sum_exp[:, None]
     grad[rows, labels] -= 1
     grad /= n
