@@ -17,14 +17,30 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from .activations import ReLU
 from .inference import infer_layers
 from .layer import Layer
 from .optimizers import ParamGroup
+from .pooling import MaxPool2D
 
 # Layer outputs per chunk in inference (Network.infer). Timed over 2,000 images: the chunks
 # this gives (256 simple, 128 medium and deep, 64 for the 28x28 CNN) were within 5% of the
 # fastest power of two for every model, and 1.2-1.5x faster than one batch of 2,000.
 INFER_CHUNK_FLOATS = 1 << 21
+
+
+def execution_order(layers: list[Layer]) -> list[Layer]:
+    """``layers`` in the order to run them: a ReLU right before a max-pool runs after it.
+
+    ``max`` and ``ReLU`` commute, and the gradient is the same too (both route a window's
+    gradient to its first maximum, and to nothing when that maximum is not positive), so
+    outputs and gradients are bit-identical while the ReLU touches 4x fewer numbers.
+    """
+    order = list(layers)
+    for index in range(len(order) - 1):
+        if isinstance(order[index], ReLU) and isinstance(order[index + 1], MaxPool2D):
+            order[index], order[index + 1] = order[index + 1], order[index]
+    return order
 
 
 class Block:
@@ -34,10 +50,12 @@ class Block:
         self.name = name
         self.layers = list(layers)
         self.trainable = True
+        self._ran: list[Layer] = []  # the layers in the order the last forward ran them
 
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         layer_training = training and self.trainable
-        for _, layer in self.layers:
+        self._ran = execution_order([layer for _, layer in self.layers])
+        for layer in self._ran:
             x = layer.forward(x, layer_training)
         return x
 
@@ -46,9 +64,9 @@ class Block:
         return infer_layers([layer for _, layer in self.layers], x)
 
     def backward(self, grad: np.ndarray, need_input_grad: bool) -> np.ndarray | None:
-        last = len(self.layers) - 1
-        for index in range(last, -1, -1):
-            layer = self.layers[index][1]
+        ran = self._ran or [layer for _, layer in self.layers]
+        for index in range(len(ran) - 1, -1, -1):
+            layer = ran[index]
             grad = layer.backward(
                 grad,
                 need_input_grad=need_input_grad or index > 0,
