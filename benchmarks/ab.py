@@ -4,6 +4,11 @@
 is at REV into a private package, builds every model twice (same weights: the layers of
 the second copy are the REV classes), and times the full step at batch 64, A B A B, in
 one process. On a shared machine this is how to tell whether a change helped.
+
+Only the layers differ: both copies run in the working tree's ``Network`` and ``Block``.
+The second case, ``forward``, is ``Network.forward(x, training=False)`` at batch 256, the
+path every layer has at any revision; the fused inference path (``Network.infer``: folded
+BatchNorm, chunking) needs the layers' ``infer`` and is measured by ``benchmarks.run``.
 """
 
 from __future__ import annotations
@@ -70,7 +75,7 @@ def main(argv: list[str]) -> None:
     models = argv[1:] or ["simple", "medium", "deep", "cnn28", "mlp"]
     engine = load_engine(rev)
     for model in models:
-        for case in ("full", "extract"):
+        for case in ("full", "forward"):
             new = build_network(model)
             old = with_engine(new, engine)
             x, y = make_batch(model, 64 if case == "full" else 256)
