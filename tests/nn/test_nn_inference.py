@@ -107,3 +107,21 @@ def test_frozen_blocks_below_the_trainable_ones_give_the_same_gradients() -> Non
     for group in top.param_groups():
         for key, g in group.grads.items():
             np.testing.assert_allclose(fast[group.name, key], g, rtol=1e-4, atol=1e-6)
+
+
+def test_backward_after_an_inference_pass_raises_instead_of_using_stale_caches() -> None:
+    """A dense block keeps no im2col buffer to invalidate: the block itself must refuse."""
+    rng = np.random.default_rng(5)
+    network = Network([build_base("simple", (6,), rng)[0], build_head(64, 3, rng)])
+    x = rng.standard_normal((8, 6)).astype(np.float32)
+    network.blocks[0].trainable = False
+    network.forward(x, training=True)  # layer1 is below every trainable block: inference path
+    network.blocks[0].trainable = True
+    with pytest.raises(RuntimeError, match="layer1.*forward first"):
+        network.backward(np.ones((8, 3), np.float32))
+
+
+def test_a_wrong_input_shape_gets_the_layers_own_error() -> None:
+    network = image_network(np.random.default_rng(6))
+    with pytest.raises(ValueError, match="Conv2D expected NHWC input"):
+        network.infer(np.zeros((4, 64), np.float32))  # its shape breaks output_shape too

@@ -61,10 +61,13 @@ class Block:
 
     def infer(self, x: np.ndarray) -> np.ndarray:
         """Inference-mode output, keeping nothing for backward (tlkit/nn/inference.py)."""
+        self._ran = []  # what the layers kept belongs to an older forward: no backward from here
         return infer_layers([layer for _, layer in self.layers], x)
 
     def backward(self, grad: np.ndarray, need_input_grad: bool) -> np.ndarray | None:
-        ran = self._ran or [layer for _, layer in self.layers]
+        ran = self._ran
+        if not ran:
+            raise RuntimeError(f"block {self.name!r}: backward needs a forward first (its last pass was inference)")
         for index in range(len(ran) - 1, -1, -1):
             layer = ran[index]
             grad = layer.backward(
@@ -150,10 +153,13 @@ class Network:
     def inference_chunk_size(self, sample_shape: tuple[int, ...]) -> int:
         """A power of two (16 to 1024) of samples whose layer outputs add up to ~2M floats."""
         floats_per_sample = 0
-        for block in self.blocks:
-            for _, layer in block.layers:
-                sample_shape = layer.output_shape(sample_shape)
-                floats_per_sample += math.prod(sample_shape)
+        try:
+            for block in self.blocks:
+                for _, layer in block.layers:
+                    sample_shape = layer.output_shape(sample_shape)
+                    floats_per_sample += math.prod(sample_shape)
+        except (ValueError, IndexError, TypeError):
+            return 64  # a shape the layers reject: the forward will say what is wrong
         fitting = INFER_CHUNK_FLOATS // max(floats_per_sample, 1)
         return int(min(max(2 ** int(math.log2(max(fitting, 1))), 16), 1024))
 
