@@ -80,6 +80,8 @@ class Conv2D(Layer):
         self._dense: tuple | None = None       # (block matrix, tap indices) for small maps
         self._x: np.ndarray | None = None      # the input, on the dense path
         self._tap_major = False                # cols stored transposed (one input channel)
+        self._wb_from: tuple | None = None     # the (weight, bias) that _wb holds, when reusable
+        self._big_from: tuple | None = None    # the same for the dense path's block matrix
         self._in_shape: tuple[int, ...] | None = None
 
     def _out_hw(self, h: int, w: int) -> tuple[int, int]:
@@ -102,7 +104,8 @@ class Conv2D(Layer):
 
     def infer(self, x: np.ndarray, weight: np.ndarray | None = None, bias: np.ndarray | None = None) -> np.ndarray:
         """Inference-mode output, optionally with other weights (a BatchNorm folded in: see
-        tlkit/nn/inference.py). It reuses the forward buffers, so a later ``backward`` raises."""
+        tlkit/nn/inference.py), which must not be changed in place between calls (the matrices
+        built from them are reused). It shares the forward's buffers, so a later ``backward`` raises."""
         out = self._apply(
             x,
             self.params["W"] if weight is None else weight,
@@ -126,10 +129,23 @@ class Conv2D(Layer):
         dtype = np.result_type(x, weight)
         if self._wb is None or self._wb.shape != (k + 1, self.out_channels) or self._wb.dtype != dtype:
             self._wb = np.empty((k + 1, self.out_channels), dtype=dtype)
-        self._wb[:k] = weight.reshape(k, self.out_channels)
-        self._wb[k] = bias
+            self._wb_from = None
+        if not self._holds(self._wb_from, weight, bias):
+            self._wb[:k] = weight.reshape(k, self.out_channels)
+            self._wb[k] = bias
+            self._wb_from = self._source(weight, bias)
         out = self._im2col(x, ho, wo) @ self._wb
         return out.reshape(n, ho, wo, self.out_channels)
+
+    def _source(self, weight: np.ndarray, bias: np.ndarray) -> tuple | None:
+        """What a weight buffer was filled from, if it may be reused: only weights passed to ``infer``
+        (folded copies, made for one call of ``Network.infer`` and never changed in place). The
+        layer's own parameters change in place at every update, so those are always copied."""
+        return None if weight is self.params["W"] else (weight, bias)
+
+    @staticmethod
+    def _holds(source: tuple | None, weight: np.ndarray, bias: np.ndarray) -> bool:
+        return source is not None and source[0] is weight and source[1] is bias
 
     def _im2col(self, x: np.ndarray, ho: int, wo: int) -> np.ndarray:
         """The (N*Ho*Wo, kh*kw*C + 1) matrix of every window, plus a ones column for the bias.
@@ -195,8 +211,11 @@ class Conv2D(Layer):
         if self._dense is None or self._dense[0] != key:
             big = np.zeros((h * w, c, ho * wo, cout), dtype=dtype)  # never-connected blocks stay zero
             self._dense = (key, big, self._dense_taps(h, w, ho, wo))
+            self._big_from = None
         _, big, (q, p, t, _, _) = self._dense
-        big[q, :, p, :] = weight.reshape(-1, c, cout)[t]
+        if not self._holds(self._big_from, weight, bias):
+            big[q, :, p, :] = weight.reshape(-1, c, cout)[t]
+            self._big_from = self._source(weight, bias)
         self._x = x.reshape(n, h * w * c)
         out = self._x @ big.reshape(h * w * c, ho * wo * cout)
         out.reshape(n, ho * wo, cout)[...] += bias

@@ -19,6 +19,8 @@ The results equal the training-mode layers' inference outputs up to float32 roun
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from tlkit.nn.activations import ReLU
@@ -37,24 +39,40 @@ def fold_batchnorm(weight: np.ndarray, bias: np.ndarray, bn: BatchNorm) -> tuple
     return folded_weight, folded_bias
 
 
+class InferencePlan:
+    """``layers`` as inference steps, the BatchNorms folded once: a plan serves every chunk of one
+    ``Network.infer`` call (the weights cannot change in between), and is made anew for the next."""
+
+    def __init__(self, layers: list[Layer]) -> None:
+        self.steps: list = []  # callables, or RELU for a ReLU that may work in place
+        index = 0
+        while index < len(layers):
+            layer = layers[index]
+            following = layers[index + 1] if index + 1 < len(layers) else None
+            if isinstance(layer, Conv2D | Dense) and isinstance(following, BatchNorm):
+                weight, bias = fold_batchnorm(layer.params["W"], layer.params["b"], following)
+                self.steps.append(functools.partial(layer.infer, weight=weight, bias=bias))
+                index += 2
+            elif isinstance(layer, ReLU) and isinstance(following, MaxPool2D):
+                self.steps += [following.infer, RELU]  # the pool's output is new: ReLU in place
+                index += 2
+            else:
+                self.steps.append(RELU if isinstance(layer, ReLU) else layer.infer)
+                index += 1
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        inputs = x
+        for step in self.steps:
+            if step is RELU:  # in place, unless x is still the caller's array
+                x = np.maximum(x, 0) if np.may_share_memory(x, inputs) else np.maximum(x, 0, out=x)
+            else:
+                x = step(x)
+        return x
+
+
+RELU = object()  # marks a ReLU step in an InferencePlan
+
+
 def infer_layers(layers: list[Layer], x: np.ndarray) -> np.ndarray:
     """Run ``layers`` in inference mode with the two rewrites above; keeps nothing for backward."""
-    inputs, index = x, 0
-    while index < len(layers):
-        owned = not np.may_share_memory(x, inputs)  # made here, so it may be overwritten in place
-        layer = layers[index]
-        following = layers[index + 1] if index + 1 < len(layers) else None
-        if isinstance(layer, Conv2D | Dense) and isinstance(following, BatchNorm):
-            x = layer.infer(x, *fold_batchnorm(layer.params["W"], layer.params["b"], following))
-            index += 2
-        elif isinstance(layer, ReLU) and isinstance(following, MaxPool2D):
-            x = following.infer(x)
-            x = np.maximum(x, 0, out=x)
-            index += 2
-        elif isinstance(layer, ReLU) and owned:
-            x = np.maximum(x, 0, out=x)
-            index += 1
-        else:
-            x = layer.infer(x)
-            index += 1
-    return x
+    return InferencePlan(layers)(x)

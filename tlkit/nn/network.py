@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from .activations import ReLU
-from .inference import infer_layers
+from .inference import InferencePlan
 from .layer import Layer
 from .optimizers import ParamGroup
 from .pooling import MaxPool2D
@@ -61,8 +61,12 @@ class Block:
 
     def infer(self, x: np.ndarray) -> np.ndarray:
         """Inference-mode output, keeping nothing for backward (tlkit/nn/inference.py)."""
-        self._ran = []  # what the layers kept belongs to an older forward: no backward from here
-        return infer_layers([layer for _, layer in self.layers], x)
+        return self.inference_plan()(x)
+
+    def inference_plan(self) -> InferencePlan:
+        """The block's inference steps with the current weights (see tlkit/nn/inference.py)."""
+        self._ran = []  # what the layers keep will belong to an older forward: no backward from here
+        return InferencePlan([layer for _, layer in self.layers])
 
     def backward(self, grad: np.ndarray, need_input_grad: bool) -> np.ndarray | None:
         ran = self._ran
@@ -141,13 +145,14 @@ class Network:
         defaults to what keeps about 8 MB of layer outputs per chunk.
         """
         chunk_size = chunk_size or self.inference_chunk_size(x.shape[1:])
+        plans = [block.inference_plan() for block in self.blocks]  # BatchNorms folded once per call
         if len(x) <= chunk_size:
-            return self._infer_chunk(x)
-        first = self._infer_chunk(x[:chunk_size])
+            return self._infer_chunk(plans, x)
+        first = self._infer_chunk(plans, x[:chunk_size])
         out = np.empty((len(x), *first.shape[1:]), dtype=first.dtype)
         out[:chunk_size] = first
         for start in range(chunk_size, len(x), chunk_size):
-            out[start:start + chunk_size] = self._infer_chunk(x[start:start + chunk_size])
+            out[start:start + chunk_size] = self._infer_chunk(plans, x[start:start + chunk_size])
         return out
 
     def inference_chunk_size(self, sample_shape: tuple[int, ...]) -> int:
@@ -163,9 +168,10 @@ class Network:
         fitting = INFER_CHUNK_FLOATS // max(floats_per_sample, 1)
         return int(min(max(2 ** int(math.log2(max(fitting, 1))), 16), 1024))
 
-    def _infer_chunk(self, x: np.ndarray) -> np.ndarray:
-        for block in self.blocks:
-            x = block.infer(x)
+    @staticmethod
+    def _infer_chunk(plans: list[InferencePlan], x: np.ndarray) -> np.ndarray:
+        for plan in plans:
+            x = plan(x)
         return x
 
     def lowest_trainable_index(self) -> int | None:
