@@ -125,3 +125,24 @@ def test_a_wrong_input_shape_gets_the_layers_own_error() -> None:
     network = image_network(np.random.default_rng(6))
     with pytest.raises(ValueError, match="Conv2D expected NHWC input"):
         network.infer(np.zeros((4, 64), np.float32))  # its shape breaks output_shape too
+
+
+@pytest.mark.parametrize("size", [6, 2])  # the im2col path and the small-map (dense) path
+def test_reused_weight_matrices_never_serve_other_weights(size: int) -> None:
+    rng = np.random.default_rng(7)
+    conv = Conv2D(3, 4, rng=rng)
+    x = rng.standard_normal((2, size, size, 3)).astype(np.float32)
+
+    def reference(weight, bias):
+        twin = Conv2D(3, 4, rng=rng)
+        twin.params["W"][...], twin.params["b"][...] = weight, bias
+        return twin.forward(x)
+
+    w1, b1 = rng.standard_normal(conv.params["W"].shape).astype(np.float32), np.ones(4, np.float32)
+    assert np.array_equal(conv.infer(x, w1, b1), reference(w1, b1))
+    assert np.array_equal(conv.infer(x, w1, b1), reference(w1, b1))  # the reused matrix
+    assert np.array_equal(conv.forward(x, training=True), reference(conv.params["W"], conv.params["b"]))
+    conv.params["W"] *= 2.0  # an update in place: the layer's own weights are never reused stale
+    assert np.array_equal(conv.forward(x, training=True), reference(conv.params["W"], conv.params["b"]))
+    w2 = w1 + 1.0
+    assert np.array_equal(conv.infer(x, w2, b1), reference(w2, b1))
