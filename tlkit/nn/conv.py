@@ -170,11 +170,9 @@ class Conv2D(Layer):
                 self._cols[k] = 1  # the bias row, never overwritten
             else:
                 self._cols[:, k] = 1  # the bias column, never overwritten
-        if tap_major:
-            xpad = self._xpad[..., 0]
-            for tap in range(k):
-                i, j = divmod(tap, kw)
-                np.copyto(self._cols[tap].reshape(n, ho, wo), xpad[:, i:i + ho, j:j + wo])
+        if tap_major:  # (N, Ho, Wo, kh, kw) windows of the one channel -> (kh, kw, N, Ho, Wo) rows
+            windows = _sliding_window_view(self._xpad[..., 0], (kh, kw), axis=(1, 2))
+            np.copyto(self._cols[:k].reshape(kh, kw, n, ho, wo), windows.transpose(3, 4, 0, 1, 2))
             return self._cols.T
         # (N, Ho, Wo, C, kh, kw) view -> (N, Ho, Wo, kh, kw, C) copied into the cols buffer
         windows = _sliding_window_view(self._xpad, (kh, kw), axis=(1, 2))
