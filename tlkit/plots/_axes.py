@@ -16,6 +16,8 @@ STRATEGY_LABELS = {
     "feature_extraction": "feature extraction",
     "fine_tuning": "fine-tuning",
     "from_scratch": "from scratch",
+    "from_scratch_augmented": "from scratch + augmentation",  # the study's extra baselines
+    "raw_pixels": "raw pixels (softmax regression)",
 }
 
 
