@@ -1,9 +1,10 @@
 """tlkit against PyTorch on the CPU, side by side: ``python -m benchmarks.run`` (or ``make bench``).
 
-What it does, in one run of a few minutes:
+What it does, in one run of about half a minute:
 
 1. pins one BLAS thread (``OPENBLAS_NUM_THREADS``, unless already set) and
-   ``torch.set_num_threads`` to the same count, and measures numpy's own SGEMM peak;
+   ``torch.set_num_threads`` to the same count, gives OpenBLAS the fastest kernel the CPU
+   runs (``blas_kernel.py``), and measures numpy's own SGEMM peak;
 2. builds each model in tlkit and its PyTorch twin with the same initial weights, and
    checks on one batch that logits, loss, every gradient (NCHW and channels_last), the
    head-only gradients and the extracted features agree;
