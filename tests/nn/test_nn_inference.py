@@ -5,7 +5,7 @@ import pytest
 
 from tlkit.architectures import build_base, build_head
 from tlkit.nn import BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, softmax_cross_entropy
-from tlkit.nn.inference import fold_batchnorm, infer_layers
+from tlkit.nn.inference import InferencePlan, fold_batchnorm
 from tlkit.nn.network import Network
 
 
@@ -40,7 +40,7 @@ def test_folded_batchnorm_is_the_same_affine_map(make_layer, shape) -> None:
     assert_same_function(fast, reference)
 
 
-def test_infer_layers_matches_inference_forward_and_leaves_the_input_alone() -> None:
+def test_inference_plan_matches_inference_forward_and_leaves_the_input_alone() -> None:
     rng = np.random.default_rng(1)
     layers = [Conv2D(1, 4, rng=rng), trained_batchnorm(4, rng), ReLU(), MaxPool2D(2), Flatten(),
               Dropout(0.5, rng=rng), Dense(4 * 3 * 3, 6, rng), ReLU()]
@@ -49,13 +49,13 @@ def test_infer_layers_matches_inference_forward_and_leaves_the_input_alone() -> 
     reference = x
     for layer in layers:
         reference = layer.forward(reference, training=False)
-    assert_same_function(infer_layers(layers, x), reference)
+    assert_same_function(InferencePlan(layers)(x), reference)
     assert np.array_equal(x, before)
 
 
 def test_a_relu_first_never_overwrites_the_callers_array() -> None:
     x = np.array([[-1.0, 2.0]], dtype=np.float32)
-    out = infer_layers([ReLU(), Dropout(0.3, rng=np.random.default_rng(0)), ReLU()], x)
+    out = InferencePlan([ReLU(), Dropout(0.3, rng=np.random.default_rng(0)), ReLU()])(x)
     assert out.tolist() == [[0.0, 2.0]] and x.tolist() == [[-1.0, 2.0]]
 
 

@@ -72,7 +72,3 @@ class InferencePlan:
 
 RELU = object()  # marks a ReLU step in an InferencePlan
 
-
-def infer_layers(layers: list[Layer], x: np.ndarray) -> np.ndarray:
-    """Run ``layers`` in inference mode with the two rewrites above; keeps nothing for backward."""
-    return InferencePlan(layers)(x)
