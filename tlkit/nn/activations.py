@@ -21,9 +21,7 @@ class ReLU(Layer):
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         self._mask = x > 0
-        if self.inplace:
-            return np.maximum(x, 0, out=x)
-        return np.maximum(x, 0)
+        return self.infer(x)
 
     def infer(self, x: np.ndarray) -> np.ndarray:
         """``max(x, 0)`` without the mask backward would need."""

@@ -23,18 +23,13 @@ class Dense(Layer):
         self._x: np.ndarray | None = None
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        if x.shape[-1] != self.in_features:
-            raise ValueError(
-                f"Dense expected inputs with last dimension {self.in_features}, got shape {x.shape}"
-            )
-        self._x = x
-        out = x @ self.params["W"]
-        out += self.params["b"]
+        out = self.infer(x)
+        self._x = x  # all backward needs
         return out
 
     def infer(self, x: np.ndarray, weight: np.ndarray | None = None, bias: np.ndarray | None = None) -> np.ndarray:
         """Inference-mode output, optionally with other weights (a BatchNorm folded in: see
-        tlkit/nn/inference.py); keeps nothing for backward."""
+        tlkit/nn/inference.py); keeps nothing for backward (``forward`` adds that)."""
         if x.shape[-1] != self.in_features:
             raise ValueError(
                 f"Dense expected inputs with last dimension {self.in_features}, got shape {x.shape}"
