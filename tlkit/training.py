@@ -28,16 +28,12 @@ def make_optimizer(config: TrainingConfig):
 
 
 def predict_logits(network: Network, X: np.ndarray, batch_size: int = 512) -> np.ndarray:
-    """Inference-mode forward pass in batches, written into one preallocated output.
+    """Inference-mode forward pass in batches of at most ``batch_size``, written into one
+    preallocated output (``Network.infer``, which may choose smaller, cache-sized batches).
 
     Working memory is bounded by the batch size (no list of per-batch outputs to concatenate).
     """
-    first = network.infer(X[:batch_size])
-    outputs = np.empty((len(X), *first.shape[1:]), dtype=first.dtype)
-    outputs[: len(first)] = first
-    for start in range(batch_size, len(X), batch_size):
-        outputs[start : start + batch_size] = network.infer(X[start : start + batch_size])
-    return outputs
+    return network.infer(X, min(batch_size, network.inference_chunk_size(X.shape[1:])))
 
 
 def evaluate(network: Network, X: np.ndarray, y: np.ndarray, batch_size: int = 512) -> tuple[float, float]:

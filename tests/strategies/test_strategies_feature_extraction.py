@@ -69,13 +69,13 @@ def test_base_features_are_computed_once_in_bounded_batches(base):
     X, y = blobs(n=50)
     fe = FeatureExtractor(base, 3, feature_batch_size=16)
     sizes = []
-    original = base.network.infer
+    original = base.network._infer_chunk
 
-    def counting_infer(x):
+    def counting_chunk(plans, x):
         sizes.append(len(x))
-        return original(x)
+        return original(plans, x)
 
-    base.network.infer = counting_infer
+    base.network._infer_chunk = counting_chunk
     fe.train(X, y, {"epochs": 5, "batch_size": 8})
     assert sizes == [16, 16, 16, 2]  # one pass over the data, however many epochs
     sizes.clear()
