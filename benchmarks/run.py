@@ -34,10 +34,8 @@ os.environ.setdefault("MKL_NUM_THREADS", str(THREADS))
 # The fastest kernel this CPU runs (blas_kernel.py says why); TLKIT_BENCH_KERNEL overrides it,
 # e.g. TLKIT_BENCH_KERNEL=HASWELL measures the kernel the workbook itself pins.
 KERNEL = os.environ.get("TLKIT_BENCH_KERNEL") or fastest_kernel(cpu_flags())
-if KERNEL and os.environ.get("OPENBLAS_CORETYPE") != KERNEL:
+if KERNEL:
     os.environ["OPENBLAS_CORETYPE"] = KERNEL
-    if "numpy" in sys.modules and __name__ == "__main__":  # OpenBLAS already loaded another kernel
-        os.execv(sys.executable, [sys.executable, "-m", "benchmarks.run", *sys.argv[1:]])
 if "numpy" in sys.modules and __name__ == "__main__":  # BLAS already started with other settings
     os.execv(sys.executable, [sys.executable, "-m", "benchmarks.run", *sys.argv[1:]])
 
