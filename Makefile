@@ -12,6 +12,8 @@ BLAS_THREADS ?= 1
 export OPENBLAS_NUM_THREADS = $(BLAS_THREADS)
 export OMP_NUM_THREADS = $(BLAS_THREADS)
 export MKL_NUM_THREADS = $(BLAS_THREADS)
+# studies/, tools/ and benchmarks/ are importable from any folder (notebook kernels start in theirs).
+export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 # One BLAS kernel: float32 sums depend on the kernel's order of operations and the stored
 # notebook outputs are compared digit for digit, so every command runs OpenBLAS's AVX2
 # "Haswell" kernel, which any x86-64 machine with AVX2 has (on other CPUs OpenBLAS chooses).
@@ -57,7 +59,7 @@ nbval: $(STAMP)
 	$(PY) -m pytest --nbval-lax $(NBVAL) notebooks/
 
 notebooks: $(STAMP)
-	$(PY) -m tlkit.notebook_build
+	$(PY) -m tools.build_notebooks
 
 grade: $(STAMP)
 	@test -n "$(SUBMISSIONS)" || (echo "usage: make grade SUBMISSIONS=path/to/notebooks" && exit 2)
@@ -68,7 +70,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.run
 
 pretrain: $(STAMP)
-	$(PY) -m tlkit.pretrain --all
+	$(PY) -m studies.pretrain --all
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

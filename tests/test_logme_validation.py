@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tlkit import checkpoints
-from tlkit.logme_validation import (
+from studies.logme_validation import (
     ARCHITECTURES,
     RESULTS_PATH,
     SEEDS,
@@ -100,7 +100,7 @@ def stored():
 
 def test_stored_run_is_the_full_run_with_every_record(stored):
     meta, records = stored["meta"], stored["records"]
-    assert meta["command"] == "python -m tlkit.logme_validation"
+    assert meta["command"] == "python -m studies.logme_validation"
     assert meta["seeds"] == list(SEEDS) and meta["n_train"] == 100
     keys = [(r["task"], r["architecture"], r["seed"]) for r in records]
     expected = {(task_name(*t), a, s) for t in TASKS for a in ARCHITECTURES for s in SEEDS}

@@ -1,7 +1,7 @@
-"""Cheap guards of the course's measured lessons (the full study is `python -m tlkit.study`).
+"""Cheap guards of the course's measured lessons (the full study is `python -m studies.study`).
 
 Margins are wide on purpose: these catch a broken checkpoint or strategy, not a
-one-point drift. The numbers they guard are in tlkit/results/learning_curves.json.
+one-point drift. The numbers they guard are in studies/results/learning_curves.json.
 """
 
 import numpy as np

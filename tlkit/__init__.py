@@ -1,6 +1,5 @@
 """tlkit: transfer learning, taught by doing it, on a small NumPy engine."""
 
-from . import allocator  # noqa: F401 - first: malloc settings for the whole session (see allocator.py)
 from .config import FineTuningConfig, TrainingConfig
 from .history import TrainingHistory
 from .manager import TransferLearningManager

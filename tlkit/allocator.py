@@ -4,14 +4,13 @@ Every training step allocates and frees the same large arrays (layer outputs, gr
 temporaries of NumPy expressions). glibc's malloc serves arrays above its mmap threshold
 with fresh pages from the kernel and gives freed memory back when the top of the heap
 holds more than its trim threshold, so each step pays again for the kernel to map and
-zero those pages: about 1,100 page faults per full training step of the deep model at
-batch 64, which made the step 5.1 ms instead of 3.1 ms on our 2-core machine, and a
-head-only step 1.5 ms instead of 0.9 ms (benchmarks/README.md). Raising both
-thresholds once lets malloc reuse the memory: the same steps then cause no page faults.
+zero those pages (benchmarks/README.md has the measurements). Raising both thresholds
+once lets malloc reuse the memory: the same steps then cause no page faults.
 
-This changes a process-wide malloc setting, so it is done once, when tlkit is imported,
-and only where it applies (Linux with glibc). ``TLKIT_MALLOC=default`` in the
-environment leaves malloc's settings alone.
+This changes a process-wide malloc setting, so tlkit never does it on import: call
+``keep_freed_memory()`` yourself (the benchmarks do) when a process does nothing but
+train. It applies only on Linux with glibc; ``TLKIT_MALLOC=default`` in the environment
+makes the call a no-op.
 """
 
 from __future__ import annotations
@@ -37,5 +36,3 @@ def keep_freed_memory() -> bool:
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     return mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1 and mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1
 
-
-MALLOC_TUNED = keep_freed_memory()

@@ -58,7 +58,7 @@ def load_arrays(path: Path | str, expected_sha256: str | None = None) -> dict[st
             raise CheckpointError(
                 f"checkpoint file {path} failed verification: sha256 {actual} does not match the "
                 f"manifest's {expected_sha256}. The file is corrupt or was modified; restore it "
-                f"(git checkout -- {path.name}) or retrain it with `python -m tlkit.pretrain`."
+                f"(git checkout -- {path.name}) or retrain it with `python -m studies.pretrain`."
             )
     try:
         with np.load(path, allow_pickle=False) as data:

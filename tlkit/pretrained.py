@@ -129,7 +129,7 @@ class PretrainedModel:
         """Accuracy on the source task of the base (as it is now) with its source classifier.
 
         Fine-tuning changes the base; this measures how much of the source task survives
-        (catastrophic forgetting). Use ``tlkit.pretrain.source_data`` for the source test split.
+        (catastrophic forgetting). Use ``studies.pretrain.source_data`` for the source test split.
         """
         if self.source_head is None:
             raise ValueError("this model has no source classifier (source_head); it was loaded without one")

@@ -5,7 +5,7 @@ import pytest
 
 from tlkit import checkpoints
 from tlkit.datasets import load_digits
-from tlkit.pretrain import FINGERPRINT_STEPS, first_losses, source_data
+from studies.pretrain import FINGERPRINT_STEPS, first_losses, source_data
 
 MANIFEST = checkpoints.read_manifest()["checkpoints"]
 

@@ -150,7 +150,7 @@ def test_features_of_an_inner_block_and_unknown_layer(medium):
 
 
 def test_source_accuracy_matches_the_manifest_on_the_source_test_split(medium):
-    from tlkit.pretrain import source_data
+    from studies.pretrain import source_data
 
     _, _, X_test, y_test = source_data((8, 8))
     recorded = medium.source["source_test_accuracy"]

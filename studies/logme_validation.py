@@ -4,7 +4,7 @@ LogME (:mod:`tlkit.logme`) scores a pretrained model's *frozen* features for a l
 target task without any training. The course uses it as a shortcut: instead of
 fine-tuning every candidate model, compute LogME for each and pick the highest. That
 shortcut is only worth teaching if the score actually ranks models the way training
-does, so ``python -m tlkit.logme_validation`` measures it:
+does, so ``python -m studies.logme_validation`` measures it:
 
 1. For each of the four target tasks of :func:`tlkit.datasets.make_transfer_task`
    (high/digits, medium/xray and low/textures with 8x8 images, medium/wild with 12x12
@@ -14,7 +14,7 @@ does, so ``python -m tlkit.logme_validation`` measures it:
    * LogME of the pretrained frozen features on the training split
      (``TransferLearningManager.estimate_transferability``);
    * the test accuracy after **fine-tuning** and after **feature extraction**, trained
-     exactly as in the course's learning-curve study (:func:`tlkit.study.run_one`: Adam,
+     exactly as in the course's learning-curve study (:func:`studies.study.run_one`: Adam,
      batch size 32, about 300 minibatch steps, i.e. 75 epochs at 100 examples, learning
      rate 3e-3 for fine-tuning and 1e-2 for feature extraction, the fine-tuner's default
      top-half unfreezing) and evaluated on the task's fixed test split.
@@ -39,7 +39,7 @@ does, so ``python -m tlkit.logme_validation`` measures it:
      architecture with the highest LogME, the one with the highest accuracy, and the
      accuracy lost by trusting LogME (the best accuracy minus that of LogME's pick).
 
-Everything is written to ``tlkit/results/logme_validation.json``: the recipe, the seeds,
+Everything is written to ``studies/results/logme_validation.json``: the recipe, the seeds,
 ``n_train``, the checkpoints used (with their sha256), one record per (task,
 architecture, seed) and the summary. Nothing in it depends on the date or on timing, and
 the runs are deterministic, so a rerun on the project's pinned BLAS kernel
@@ -48,9 +48,9 @@ computed from the stored (rounded) records, so the tests can recompute it from t
 
 Run it::
 
-    OPENBLAS_NUM_THREADS=1 OPENBLAS_CORETYPE=HASWELL python -m tlkit.logme_validation
-    python -m tlkit.logme_validation --quick              # seed 0 only; prints, writes nothing
-    python -m tlkit.logme_validation --quick --out /tmp/logme_quick.json
+    OPENBLAS_NUM_THREADS=1 OPENBLAS_CORETYPE=HASWELL python -m studies.logme_validation
+    python -m studies.logme_validation --quick              # seed 0 only; prints, writes nothing
+    python -m studies.logme_validation --quick --out /tmp/logme_quick.json
 
 The full run (36 LogME scores, 36 fine-tunings, 36 feature extractions) took 17 seconds
 on the course's 2-core machine with one BLAS thread; ``--quick`` (seed 0) about 6.
@@ -93,7 +93,7 @@ SEEDS = (0, 1, 2)
 QUICK_SEEDS = (0,)
 N_TRAIN = 100
 STRATEGIES = ("fine_tuning", "feature_extraction")
-ACCURACY_DIGITS = 4  # as in tlkit.study; distinct test accuracies k/n_test (n_test < 10,000) stay distinct
+ACCURACY_DIGITS = 4  # as in studies.study; distinct test accuracies k/n_test (n_test < 10,000) stay distinct
 
 
 # -- rank correlations ---------------------------------------------------------------------
@@ -175,9 +175,9 @@ def task_name(similarity: str, domain: str) -> str:
 
 def logme_of(similarity: str, domain: str, architecture: str, seed: int, n_train: int = N_TRAIN):
     """``(LogME score, task, pretrained base)`` of one (task, architecture, seed): no training."""
-    from .datasets import make_transfer_task
-    from .manager import TransferLearningManager
-    from .pretrained import PretrainedModel
+    from tlkit.datasets import make_transfer_task
+    from tlkit.manager import TransferLearningManager
+    from tlkit.pretrained import PretrainedModel
 
     task = make_transfer_task(similarity, n_train=n_train, seed=seed, domain=domain)
     base = PretrainedModel(architecture, task.input_shape)
@@ -187,7 +187,7 @@ def logme_of(similarity: str, domain: str, architecture: str, seed: int, n_train
 
 def run_record(similarity: str, domain: str, architecture: str, seed: int, n_train: int = N_TRAIN) -> dict:
     """LogME, then the study's fine-tuning and feature-extraction test accuracies, for one run."""
-    from .study import run_one
+    from studies.study import run_one
 
     score, task, base = logme_of(similarity, domain, architecture, seed, n_train)
     record = {"task": task_name(similarity, domain), "similarity": similarity, "domain": domain,
@@ -318,18 +318,18 @@ def _json_safe(value):
 
 def build_meta(records: list[dict], seeds, tasks=TASKS, architectures=ARCHITECTURES, n_train: int = N_TRAIN,
                quick: bool = False) -> dict:
-    from . import checkpoints
-    from .study import BATCH_SIZE, LEARNING_RATES, epochs_for
+    from tlkit import checkpoints
+    from studies.study import BATCH_SIZE, LEARNING_RATES, epochs_for
 
     manifest = checkpoints.read_manifest()["checkpoints"]
     used = sorted({r["checkpoint"] for r in records if r["checkpoint"] is not None})
     return {
-        "command": "python -m tlkit.logme_validation" + (" --quick" if quick else ""),
+        "command": "python -m studies.logme_validation" + (" --quick" if quick else ""),
         "tasks": [task_name(s, d) for s, d in tasks], "architectures": list(architectures),
         "seeds": list(seeds), "n_train": n_train,
         "recipe": {"logme": "TransferLearningManager.estimate_transferability on the training split "
                             "(pretrained frozen features, no training)",
-                   "training": "tlkit.study.run_one: the learning-curve study's recipe, evaluated on the "
+                   "training": "studies.study.run_one: the learning-curve study's recipe, evaluated on the "
                                "task's fixed test split",
                    "epochs": epochs_for(n_train), "batch_size": BATCH_SIZE,
                    "learning_rates": {s: LEARNING_RATES[s] for s in STRATEGIES},

@@ -190,13 +190,13 @@ def grade_exercise(exercise_id: str, exercise_cell: _Cell, imports: Iterable[_Ce
         "cell": [exercise_cell.label, exercise_cell.source],
     })
     env = dict(os.environ)
-    package_root = str(Path(__file__).resolve().parent.parent)
+    package_root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (package_root, env.get("PYTHONPATH", "")) if p
     )
     env["MPLBACKEND"] = "Agg"  # only in the grading process: no windows pop up
     env["PYTHONIOENCODING"] = "utf-8"
-    command = [sys.executable, "-c", "from tlkit.grading import _child_main; _child_main()"]
+    command = [sys.executable, "-c", "from tlkit.grading.grader import _child_main; _child_main()"]
     process = subprocess.Popen(
         command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         cwd=cwd, env=env, start_new_session=(os.name == "posix"),

@@ -1,10 +1,10 @@
 """The course's measurement study: learning curves of every strategy on every target task.
 
-``python -m tlkit.study`` trains feature extraction, fine-tuning and from-scratch
+``python -m studies.study`` trains feature extraction, fine-tuning and from-scratch
 (plus from-scratch with augmentation, and softmax regression on raw pixels as a
 floor) on each task of ``tlkit.datasets.list_transfer_tasks()`` at several
 training-set sizes and seeds, evaluates on the task's fixed test split, and
-writes one record per run to ``tlkit/results/learning_curves.json``. The
+writes one record per run to ``studies/results/learning_curves.json``. The
 notebooks load it with :func:`load_results`; ``--quick`` runs a small version.
 """
 
@@ -36,7 +36,7 @@ def epochs_for(n_train: int) -> int:
 
 
 def build_strategy(name: str, base, num_classes: int, seed: int):
-    from .strategies import FeatureExtractor, FineTuner, FromScratch
+    from tlkit.strategies import FeatureExtractor, FineTuner, FromScratch
 
     if name == "feature_extraction":
         return FeatureExtractor(base.copy(), num_classes, seed=seed)
@@ -49,10 +49,10 @@ def build_strategy(name: str, base, num_classes: int, seed: int):
 
 def raw_pixel_accuracy(task, seed: int) -> float:
     """Softmax regression on the raw pixels: the floor any learned feature must beat."""
-    from .architectures import build_head
-    from .config import TrainingConfig
-    from .nn.network import Network
-    from .training import Trainer, evaluate
+    from tlkit.architectures import build_head
+    from tlkit.config import TrainingConfig
+    from tlkit.nn.network import Network
+    from tlkit.training import Trainer, evaluate
 
     X = task.X_train.reshape(len(task.X_train), -1)
     X_test = task.X_test.reshape(len(task.X_test), -1)
@@ -64,8 +64,8 @@ def raw_pixel_accuracy(task, seed: int) -> float:
 
 
 def run_one(task, strategy: str, base, seed: int) -> dict:
-    from .config import FineTuningConfig, TrainingConfig
-    from .datasets import Augmenter
+    from tlkit.config import FineTuningConfig, TrainingConfig
+    from tlkit.datasets import Augmenter
 
     start = time.perf_counter()
     if strategy == "raw_pixels":
@@ -85,8 +85,8 @@ def run_one(task, strategy: str, base, seed: int) -> dict:
 
 def run_study(sizes=SIZES, seeds=SEEDS, strategies=STRATEGIES, architecture: str = "medium",
               tasks=None, log=print) -> list[dict]:
-    from .datasets import list_transfer_tasks, make_transfer_task
-    from .pretrained import PretrainedModel
+    from tlkit.datasets import list_transfer_tasks, make_transfer_task
+    from tlkit.pretrained import PretrainedModel
 
     records = []
     for similarity, domain in tasks or list_transfer_tasks():
@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.merge and args.out.exists():
         done = {r["task"] for r in records}
         records = [r for r in load_results(args.out) if r["task"] not in done] + records
-    meta = {"command": "python -m tlkit.study" + (" --quick" if args.quick else ""),
+    meta = {"command": "python -m studies.study" + (" --quick" if args.quick else ""),
             "sizes": [str(s) for s in sizes], "seeds": list(seeds), "architecture": args.architecture,
             "target_steps": TARGET_STEPS, "min_epochs": MIN_EPOCHS, "batch_size": BATCH_SIZE,
             "learning_rates": LEARNING_RATES, "wall_seconds": round(time.perf_counter() - start, 1)}

@@ -1,4 +1,4 @@
-"""Train the shipped checkpoints: ``python -m tlkit.pretrain --all`` (or ``--arch medium --shape 8x8``).
+"""Train the shipped checkpoints: ``python -m studies.pretrain --all`` (or ``--arch medium --shape 8x8``).
 
 Source task: a procedural alphabet of 100 glyph classes ("letters" made of
 random Bezier strokes), rendered the way the UCI digits were made (32x32
@@ -20,12 +20,12 @@ import time
 
 import numpy as np
 
-from . import checkpoints
-from .architectures import ARCHITECTURES, build_base, build_head, feature_size
-from .callbacks import Callback
-from .config import TrainingConfig
-from .nn.network import Network
-from .training import Trainer, evaluate
+from tlkit import checkpoints
+from tlkit.architectures import ARCHITECTURES, build_base, build_head, feature_size
+from tlkit.callbacks import Callback
+from tlkit.config import TrainingConfig
+from tlkit.nn.network import Network
+from tlkit.training import Trainer, evaluate
 
 SOURCE_TASKS = {
     (8, 8): {
@@ -48,7 +48,7 @@ _COMMON_RECIPE = {"optimizer": "adam", "learning_rate": 3e-3, "batch_size": 64, 
                   "schedule": "cosine", "seed": 0, "augmentation": AUGMENTATION}
 # Augmentation (random shifts, rotations and scalings of every minibatch) cost about a point
 # of source-task accuracy but raised the linear-probe accuracy of medium's features on the real
-# digits at 100 examples from 93.5% (3 draws) to 95.8% (4 draws); see tlkit/results/ for the
+# digits at 100 examples from 93.5% (3 draws) to 95.8% (4 draws); see studies/results/ for the
 # 5-seed study on the final checkpoints. Features that tolerate small poses transfer better.
 RECIPES = {"simple": dict(_COMMON_RECIPE), "medium": dict(_COMMON_RECIPE), "deep": dict(_COMMON_RECIPE)}
 FINGERPRINT_STEPS = 8
@@ -57,7 +57,7 @@ FINGERPRINT_STEPS = 8
 @functools.lru_cache(maxsize=2)
 def source_data(input_shape: tuple[int, int]):
     """Train and held-out test split of the source task for ``input_shape``: (X_tr, y_tr, X_te, y_te)."""
-    from .datasets import make_glyphs
+    from tlkit.datasets import make_glyphs
 
     task = SOURCE_TASKS[tuple(input_shape)]
     X, y = make_glyphs(n_classes=task["n_classes"], n_per_class=task["n_per_class"],
@@ -74,7 +74,7 @@ def source_data(input_shape: tuple[int, int]):
 
 def recipe_config(recipe: dict, verbose: bool = False) -> TrainingConfig:
     """The TrainingConfig of a recipe, with its minibatch augmentation on NHWC images."""
-    from .datasets import Augmenter
+    from tlkit.datasets import Augmenter
 
     augmenter = Augmenter(**recipe["augmentation"]) if recipe.get("augmentation") else None
 
@@ -177,7 +177,7 @@ def write_checkpoint(architecture: str, input_shape: tuple[int, int], verbose: b
         "final_train_accuracy": report["final_train_accuracy"],
         "train_seconds": report["train_seconds"],
         "fingerprint": {"first_batch_losses": report["first_batch_losses"]},
-        "command": f"python -m tlkit.pretrain --arch {architecture} --shape {input_shape[0]}x{input_shape[1]}",
+        "command": f"python -m studies.pretrain --arch {architecture} --shape {input_shape[0]}x{input_shape[1]}",
     }
     manifest = checkpoints.read_manifest()
     manifest.setdefault("checkpoints", {})[name] = entry

@@ -2,8 +2,8 @@
 
 Usage (from the repository root; ``make notebooks`` runs the first form)::
 
-    python -m tlkit.notebook_build            # write notebooks/ from solutions/
-    python -m tlkit.notebook_build --check    # exit 1 and list the files that drift
+    python -m tools.build_notebooks            # write notebooks/ from solutions/
+    python -m tools.build_notebooks --check    # exit 1 and list the files that drift
 
 For every ``solutions/*.ipynb`` the student version:
 
@@ -203,7 +203,7 @@ def check(solutions_dir: Path | str = "solutions",
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tlkit.notebook_build",
+        prog="python -m tools.build_notebooks",
         description="Generate the student notebooks from the solution notebooks.",
     )
     parser.add_argument("--solutions", default="solutions", help="source folder (solutions)")
