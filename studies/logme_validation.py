@@ -318,8 +318,8 @@ def _json_safe(value):
 
 def build_meta(records: list[dict], seeds, tasks=TASKS, architectures=ARCHITECTURES, n_train: int = N_TRAIN,
                quick: bool = False) -> dict:
-    from tlkit import checkpoints
     from studies.study import BATCH_SIZE, LEARNING_RATES, epochs_for
+    from tlkit import checkpoints
 
     manifest = checkpoints.read_manifest()["checkpoints"]
     used = sorted({r["checkpoint"] for r in records if r["checkpoint"] is not None})

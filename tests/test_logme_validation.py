@@ -8,7 +8,6 @@ import math
 import numpy as np
 import pytest
 
-from tlkit import checkpoints
 from studies.logme_validation import (
     ARCHITECTURES,
     RESULTS_PATH,
@@ -25,6 +24,7 @@ from studies.logme_validation import (
     summarise,
     task_name,
 )
+from tlkit import checkpoints
 
 # -- rank correlations: hand-computed values -------------------------------------------------
 

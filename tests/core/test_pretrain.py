@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from studies.pretrain import FINGERPRINT_STEPS, first_losses, source_data
 from tlkit import checkpoints
 from tlkit.datasets import load_digits
-from studies.pretrain import FINGERPRINT_STEPS, first_losses, source_data
 
 MANIFEST = checkpoints.read_manifest()["checkpoints"]
 
