@@ -1,3 +1,5 @@
+import math
+
 import ipywidgets as widgets
 import pytest
 
@@ -43,7 +45,8 @@ def test_the_slider_and_the_box_stay_in_step():
     assert explorer.size_box.value == 31623 and explorer.dataset_size == 31623
     assert "Recommendation: fine-tuning" in explorer.text and "31,623 here" in explorer.text
     explorer.size_box.value = 999
-    assert explorer.size_slider.value == pytest.approx(999)
+    assert explorer.size_slider.value == pytest.approx(1000)  # the slider's nearest grid point
+    assert explorer.size_box.value == 999
     assert "Recommendation: feature extraction" in explorer.text
     explorer.size_box.value = 1000  # the boundary between small and medium
     assert "Recommendation: fine-tuning" in explorer.text
@@ -63,3 +66,30 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="architecture"):
         strategy_explorer(architecture="huge")
     assert strategy_explorer()._repr_mimebundle_()["text/plain"] == "<tlkit strategy explorer>"
+
+
+def _browser_snap(value: float) -> float:
+    """What the browser's FloatLogSlider sends back: the exponent rounded to its 0.01 step."""
+    exponent = math.log10(value)
+    return 10 ** (math.floor(exponent * 100 + 0.5) / 100) * (1 + 1e-12)  # plus a float wobble
+
+
+@pytest.mark.parametrize("size", [999, 1000, 9999, 10000, 50000, 99999, 250, 1234, 1, 1_000_000])
+def test_the_exact_box_keeps_its_value_when_the_browser_snaps_the_slider(size):
+    explorer = strategy_explorer(dataset_size=100)
+    explorer.size_box.value = size
+    explorer.size_slider.value = _browser_snap(explorer.size_slider.value)  # the rendered slider echoes
+    assert explorer.size_box.value == size and explorer.dataset_size == size
+    expected = TransferLearningManager.recommend_strategy(size, "high", "medium").strategy
+    assert explorer.recommendation.strategy == expected
+    explorer.set_inputs(dataset_size=size)
+    explorer.size_slider.value = _browser_snap(size)
+    assert explorer.size_box.value == size
+
+
+def test_a_slider_drag_of_one_step_still_moves_the_box():
+    explorer = strategy_explorer(dataset_size=999)
+    explorer.size_slider.value = 10 ** 3.01  # one step right of 999's grid point
+    assert explorer.size_box.value == round(10 ** 3.01) == 1023
+    explorer.size_slider.value = 10 ** 2.99
+    assert explorer.size_box.value == round(10 ** 2.99) == 977

@@ -10,6 +10,7 @@ import ipywidgets as widgets
 from ._common import Panel, PanelBox, escape
 
 MAX_SIZE = 1_000_000
+LOG_STEP = 0.01  # the slider's step in log10 units: it cannot hold 999 (it snaps to 10**3.00)
 SIMILARITY_OPTIONS = [
     ("high: same domain, new classes", "high"),
     ("medium: a shifted domain", "medium"),
@@ -18,6 +19,18 @@ SIMILARITY_OPTIONS = [
 STRATEGY_NAMES = {"feature_extraction": "feature extraction", "fine_tuning": "fine-tuning",
                   "from_scratch": "training from scratch"}
 CELL_COLORS = {"feature_extraction": "#cfe2f3", "fine_tuning": "#fde2c0", "from_scratch": "#d5ecd4"}
+
+
+def slider_position(size: float) -> float:
+    """The slider value nearest to ``size`` on its log grid (what the browser would snap it to)."""
+    return float(10 ** (round(math.log10(max(1.0, float(size))) / LOG_STEP) * LOG_STEP))
+
+
+def same_position(slider_value: float, size: float) -> bool:
+    """True when ``slider_value`` is the slider's grid point for ``size`` (within half a step)."""
+    if slider_value <= 0 or size <= 0:
+        return False
+    return abs(math.log10(slider_value) - math.log10(size)) <= LOG_STEP / 2 + 1e-6
 
 
 def _recommend(dataset_size: int, similarity: str, architecture: str):
@@ -67,8 +80,8 @@ class StrategyExplorer(Panel):
             raise ValueError(f"architecture must be 'simple', 'medium' or 'deep'; got {architecture!r}")
         self._syncing = False
         self.size_slider = widgets.FloatLogSlider(
-            value=dataset_size, base=10, min=0, max=math.log10(MAX_SIZE), step=0.01,
-            description="examples", readout_format=",.0f", continuous_update=True,
+            value=slider_position(dataset_size), base=10, min=0, max=math.log10(MAX_SIZE), step=LOG_STEP,
+            description="examples", readout=False, continuous_update=True,
             layout=widgets.Layout(width="420px"),
         )
         self.size_box = widgets.BoundedIntText(value=dataset_size, min=1, max=MAX_SIZE, description="exactly",
@@ -105,7 +118,8 @@ class StrategyExplorer(Panel):
             self.architecture.value = architecture
 
     def _slider_changed(self, change) -> None:
-        if self._syncing:
+        if self._syncing or same_position(change["new"], self.size_box.value):
+            # the browser snapped the slider onto its grid (999 -> 10**3.00): the exact box wins
             return
         self._syncing = True
         try:
@@ -119,7 +133,7 @@ class StrategyExplorer(Panel):
             return
         self._syncing = True
         try:
-            self.size_slider.value = float(change["new"])
+            self.size_slider.value = slider_position(change["new"])
         finally:
             self._syncing = False
         self.update()
