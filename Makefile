@@ -43,8 +43,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# As root (containers, CI images) Jupyter refuses to start without --allow-root; with no
+# display it opens no browser and prints the URL to open, then keeps serving (Ctrl-C stops it).
+LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root) $(if $(DISPLAY)$(WAYLAND_DISPLAY),,$(if $(filter Darwin,$(shell uname -s)),,--no-browser))
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/00_introduction.ipynb
+	$(VENV)/bin/jupyter lab $(LAB_FLAGS) notebooks/00_introduction.ipynb
 
 test: lint unit nbval
 
