@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tlkit.datasets import Augmenter, add_noise, affine_warp, load_digits, random_affine
+from tlkit.datasets import Augmenter, add_noise, affine_warp, load_digits, make_transfer_task, random_affine
 
 
 @pytest.fixture(scope="module")
@@ -88,8 +88,62 @@ def test_probability_zero_only_adds_noise(digits):
         (lambda X, r: Augmenter(p=2.0), "p"),
         (lambda X, r: Augmenter(noise_sigma=-1), "noise_sigma"),
         (lambda X, r: affine_warp(X, scale=0.0), "scale"),
+        (lambda X, r: affine_warp(X, fill="edge"), "fill"),
+        (lambda X, r: Augmenter(fill=float("nan")), "fill"),
     ],
 )
 def test_bad_arguments_name_the_argument(digits, call, name):
     with pytest.raises(ValueError, match=name):
         call(digits, np.random.default_rng(0))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    value=st.floats(0.0, 1.0, width=32), seed=st.integers(0, 2**32),
+    shift=st.floats(0.0, 3.0), rotation=st.floats(0.0, 180.0), scale=st.floats(0.0, 0.5),
+)
+def test_a_constant_image_stays_constant_under_any_warp(value, seed, shift, rotation, scale):
+    # Nothing in a constant image can move: with the background fill, no pixel may change.
+    X = np.full((3, 8, 8), value, dtype=np.float32)
+    aug = Augmenter(max_shift=shift, max_rotation=rotation, max_scale=scale)
+    out = aug(X, np.random.default_rng(seed))
+    assert np.allclose(out, value, atol=1e-6)
+
+
+def test_border_fill_is_per_image_and_per_channel():
+    X = np.stack([np.full((2, 6, 6), 0.25, np.float32), np.full((2, 6, 6), 0.75, np.float32)])
+    X[1, 1] = 0.5  # image 1: channel 0 at 0.75, channel 1 at 0.5
+    out = affine_warp(X, angle=33.0, shift=(1.5, -2.0), scale=0.8, fill="border")
+    expected = np.broadcast_to(np.array([[0.25, 0.25], [0.75, 0.5]], np.float32)[:, :, None, None], X.shape)
+    assert np.allclose(out, expected, atol=1e-6)
+
+
+def test_integer_shift_fills_the_uncovered_row_with_the_border_median():
+    rng = np.random.default_rng(3)
+    x = rng.random((1, 5, 5), dtype=np.float32)
+    border = np.array([*x[0, 0], *x[0, 4], *x[0, 1:4, 0], *x[0, 1:4, 4]])  # the 16 border pixels
+    out = affine_warp(x, shift=(1.0, 0.0), fill="border")
+    assert np.allclose(out[0, 0], np.median(border))
+    assert np.array_equal(out[0, 1:], x[0, :-1])
+
+
+def test_zero_fill_stays_the_default_of_the_warp_primitives(digits):
+    x = np.full((1, 6, 6), 0.7, np.float32)
+    assert affine_warp(x, shift=(2.0, 0.0))[0, :2].max() == 0.0
+    assert Augmenter().fill == "border"
+
+
+def test_augmenting_xray_images_no_longer_darkens_their_border():
+    # The X-ray background is about 0.7; a zero fill turned a fifth of the border pixels dark.
+    X = make_transfer_task("medium", n_train=100, seed=0, domain="xray").X_train
+    settings_ = dict(max_shift=1.0, max_rotation=15.0, max_scale=0.1)
+
+    def dark_border_fraction(out):
+        border = np.concatenate([out[:, 0], out[:, -1], out[:, :, 0], out[:, :, -1]], axis=1)
+        return float(np.mean(border < 0.3))
+
+    before = dark_border_fraction(X)
+    zero = dark_border_fraction(Augmenter(**settings_, fill=0.0)(X, np.random.default_rng(0)))
+    fixed = dark_border_fraction(Augmenter(**settings_)(X, np.random.default_rng(0)))
+    assert zero > before + 0.10
+    assert fixed < before + 0.02
