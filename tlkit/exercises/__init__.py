@@ -1,14 +1,19 @@
 """Self-checking exercises: a registry with stable ids, checks for notebooks, scores for grading.
 
-In a notebook::
+The student's code only ever produces plain data (:mod:`tlkit.exercises.plain`); the
+instructor's side computes the expected answers and compares. In a notebook::
 
     from tlkit.exercises import check, solution_or_reference
 
     check("02.1", softmax_cross_entropy)
     softmax_cross_entropy = solution_or_reference("02.1", softmax_cross_entropy)
+
+A grader runs :func:`run_cases` in the student's (sandboxed) process and
+:func:`score_outcomes` in its own.
 """
 
-from tlkit.exercises.checking import CheckResult, check, run_checks, score, solution_or_reference
+from tlkit.exercises.checking import check, run_checks, solution_or_reference
+from tlkit.exercises.plain import PlainDataError, decode, encode
 from tlkit.exercises.registry import (
     Case,
     CheckFailure,
@@ -17,17 +22,23 @@ from tlkit.exercises.registry import (
     exercise_ids,
     get_exercise,
 )
+from tlkit.exercises.running import run_cases
+from tlkit.exercises.scoring import ExerciseResult, score_outcomes
 
 __all__ = [
     "Case",
     "CheckFailure",
-    "CheckResult",
     "Exercise",
+    "ExerciseResult",
+    "PlainDataError",
     "all_exercises",
     "check",
+    "decode",
+    "encode",
     "exercise_ids",
     "get_exercise",
+    "run_cases",
     "run_checks",
-    "score",
+    "score_outcomes",
     "solution_or_reference",
 ]

@@ -10,13 +10,12 @@ For logits ``z`` (N, C) and integer labels ``y`` (N,)::
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from tlkit.exercises.checking import as_array, expect_close, expect_dtype, fmt
+from tlkit.exercises.compare import expect_array, expect_number, fmt, type_name
 from tlkit.exercises.registry import Case, CheckFailure, Exercise
-
-FUNCTION_NAME = "softmax_cross_entropy"
 
 
 def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
@@ -34,134 +33,112 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float
     return float(loss), grad.astype(logits.dtype, copy=False)
 
 
-def _call(fn: Callable, logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
-    out = fn(logits.copy(), labels.copy())
-    if not isinstance(out, (tuple, list)) or len(out) != 2:
-        got = "None" if out is None else type(out).__name__
-        raise CheckFailure(
-            "no_return" if out is None else "wrong_type",
-            f"the function should return a pair (loss, grad_logits), got {got}",
-        )
-    loss, grad = out
-    loss_arr = as_array(loss, "the loss")
-    if loss_arr.ndim != 0 and loss_arr.size != 1:
-        raise CheckFailure(
-            "not_mean", f"the loss should be one number, got an array of shape {loss_arr.shape}"
-        )
-    loss_value = float(loss_arr.reshape(()))
-    if not np.isfinite(loss_value):
-        raise CheckFailure("not_finite", f"the loss is {loss_value}")
-    return loss_value, as_array(grad, "grad_logits")
+def apply(fn: Callable, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"result": fn(inputs["logits"], inputs["labels"])}
 
 
-def _expect_loss(actual: float, expected: float, n: int, rtol: float = 1e-5) -> None:
-    if not np.isclose(actual, expected, rtol=rtol, atol=1e-6):
-        summed = n > 1 and np.isclose(actual, expected * n, rtol=1e-4)
-        raise CheckFailure(
-            "not_mean" if summed else "wrong_loss",
-            f"the loss is {fmt(actual)}, expected {fmt(expected)}",
-        )
+def compare(case: Case, expected: dict, got: dict) -> None:
+    logits = case.inputs["logits"]
+    n = logits.shape[0]
+    result = got["result"]
+    if type(result) not in (tuple, list) or len(result) != 2:
+        raise CheckFailure("no_return" if result is None else "wrong_type",
+                           f"the function should return a pair (loss, grad_logits), got "
+                           f"{type_name(result)}")
+    loss, grad = result
+    want_loss, want_grad = expected["result"]
+    if type(loss) is np.ndarray and loss.ndim >= 1 and loss.size > 1:
+        raise CheckFailure("not_mean", f"the loss should be one number, got an array of "
+                                       f"shape {loss.shape}")
+    if type(loss) is np.ndarray and loss.size == 1:
+        loss = loss.reshape(())
+    float32 = logits.dtype == np.float32
+    rtol = 1e-4 if float32 else 1e-6
+    try:
+        expect_number(loss, want_loss, "the loss", rtol=rtol, atol=1e-6, kind="wrong_loss")
+    except CheckFailure as failure:
+        if failure.kind == "wrong_loss" and n > 1 and np.isclose(float(loss), want_loss * n,
+                                                                 rtol=1e-4):
+            raise CheckFailure("not_mean", failure.message) from None
+        raise
+    if type(grad) is np.ndarray and grad.shape == want_grad.shape and grad.dtype.kind == "f":
+        if np.all(np.isfinite(grad)) and not np.allclose(grad.sum(axis=-1), 0.0, atol=1e-5):
+            raise CheckFailure("rows_not_zero", f"the rows of grad_logits sum to "
+                                                f"{fmt(grad.sum(axis=-1))}, expected 0 in "
+                                                f"every row")
+        if n > 1 and np.allclose(grad, want_grad * n, rtol=1e-4, atol=1e-6):
+            raise CheckFailure("grad_not_divided", f"grad_logits is {fmt(grad)}, expected "
+                                                   f"{fmt(want_grad)}")
+        if np.allclose(grad, -want_grad, rtol=1e-4, atol=1e-6) and np.any(want_grad):
+            raise CheckFailure("grad_sign", f"grad_logits is {fmt(grad)}, expected "
+                                            f"{fmt(want_grad)}")
+    expect_array(grad, want_grad, "grad_logits", rtol=rtol, atol=1e-6 if float32 else 1e-8,
+                 kind="wrong_gradient")
 
 
-def _compare(fn: Callable, logits: np.ndarray, labels: np.ndarray, *, rtol: float = 1e-5,
-             atol: float = 1e-7) -> tuple[float, np.ndarray]:
-    loss, grad = _call(fn, logits, labels)
-    ref_loss, ref_grad = softmax_cross_entropy(logits, labels)
-    _expect_loss(loss, ref_loss, len(labels), rtol=max(rtol, 1e-6))
-    expect_close(grad, ref_grad, "grad_logits", rtol=rtol, atol=atol, kind="wrong_gradient")
-    return loss, grad
+def _case(name: str, logits: np.ndarray, labels: list[int], hidden: bool = False) -> Case:
+    return Case(name, {"logits": logits, "labels": np.asarray(labels, dtype=np.int64)}, hidden)
 
 
-def _case_hand_computed(fn: Callable) -> None:
-    # row 1: p = [1/2, 1/2], label 0 -> -log(1/2) = ln 2
-    # row 2: p = [3/4, 1/4], label 1 -> -log(1/4) = ln 4;   mean = 1.5 ln 2
-    logits = np.array([[0.0, 0.0], [np.log(3.0), 0.0]])
-    labels = np.array([0, 1])
-    loss, grad = _call(fn, logits, labels)
-    _expect_loss(loss, 1.5 * np.log(2.0), 2)
-    expected = np.array([[-0.25, 0.25], [0.375, -0.375]])  # (p - onehot) / N with N = 2
-    expect_close(grad, expected, "grad_logits", rtol=1e-6, atol=1e-9, kind="wrong_gradient")
+PUBLIC_CASES = (
+    # row 1: p = [1/2, 1/2], label 0 -> ln 2; row 2: p = [3/4, 1/4], label 1 -> ln 4
+    _case("a small hand-computed example", np.array([[0.0, 0.0], [np.log(3.0), 0.0]]), [0, 1]),
+    _case("huge logits (1e4) stay finite", np.array([[1e4, 0.0, -1e4], [0.0, 1e4, 1e4]]),
+          [0, 2]),
+    _case("a single sample", np.array([[0.5, -1.0, 2.0, 0.0]]), [3]),
+    _case("five samples, three classes", np.random.default_rng(7).normal(size=(5, 3)),
+          [0, 2, 1, 1, 0]),
+    _case("every row of the gradient sums to 0",
+          np.array([[2.0, 1.0, 0.1, -1.0], [0.0, 0.0, 0.0, 0.0], [-3.0, 5.0, 1.0, 2.0]]),
+          [1, 3, 1]),
+    _case("float32 logits give a float32 gradient",
+          np.random.default_rng(3).normal(scale=3.0, size=(4, 5)).astype(np.float32),
+          [4, 0, 2, 2]),
+)
 
 
-def _case_huge_logits(fn: Callable) -> None:
-    logits = np.array([[1e4, 0.0, -1e4], [0.0, 1e4, 1e4]])
-    labels = np.array([0, 2])
-    loss, grad = _call(fn, logits, labels)
-    if not np.all(np.isfinite(grad)):
-        raise CheckFailure("not_finite", f"grad_logits contains NaN or inf: {fmt(grad)}")
-    _compare(fn, logits, labels)
-
-
-def _case_single_sample(fn: Callable) -> None:
-    logits = np.array([[0.5, -1.0, 2.0, 0.0]])
-    _compare(fn, logits, np.array([3]))
-
-
-def _case_numerical_gradient(fn: Callable) -> None:
-    rng = np.random.default_rng(7)
-    logits = rng.normal(size=(5, 3))
-    labels = np.array([0, 2, 1, 1, 0])
-    _, grad = _call(fn, logits, labels)
-    eps = 1e-6
-    numeric = np.zeros_like(logits)
-    for index in np.ndindex(logits.shape):
-        plus, minus = logits.copy(), logits.copy()
-        plus[index] += eps
-        minus[index] -= eps
-        numeric[index] = (_call(fn, plus, labels)[0] - _call(fn, minus, labels)[0]) / (2 * eps)
-    expect_close(grad, numeric, "grad_logits (compared with a numerical gradient of your loss)",
-                 rtol=1e-4, atol=1e-6, kind="wrong_gradient")
-    _compare(fn, logits, labels)
-
-
-def _case_rows_sum_to_zero(fn: Callable) -> None:
-    # softmax rows sum to 1, so every row of (p - onehot) / N sums to 0
-    logits = np.array([[2.0, 1.0, 0.1, -1.0], [0.0, 0.0, 0.0, 0.0], [-3.0, 5.0, 1.0, 2.0]])
-    labels = np.array([1, 3, 1])
-    _, grad = _call(fn, logits, labels)
-    sums = grad.sum(axis=1) if grad.ndim == 2 else grad
-    if grad.shape != logits.shape or not np.allclose(sums, 0.0, atol=1e-7):
-        raise CheckFailure(
-            "rows_not_zero",
-            f"the rows of grad_logits sum to {fmt(sums)}, expected 0 in every row",
-        )
-    _compare(fn, logits, labels)
-
-
-def _case_float32(fn: Callable) -> None:
-    logits = np.random.default_rng(3).normal(scale=3.0, size=(4, 5)).astype(np.float32)
-    labels = np.array([4, 0, 2, 2])
-    _, grad = _call(fn, logits, labels)
-    expect_dtype(grad, np.float32, "grad_logits for float32 logits")
-    _compare(fn, logits, labels, rtol=1e-4, atol=1e-6)
+def make_hidden_cases(rng: np.random.Generator) -> tuple[Case, ...]:
+    cases = []
+    for index in range(6):
+        n, c = int(rng.integers(1, 9)), int(rng.integers(2, 7))
+        scale = [1.0, 3.0, 50.0, 1.0, 1e3, 0.1][index]
+        logits = rng.normal(scale=scale, size=(n, c))
+        if index % 2:
+            logits = logits.astype(np.float32)
+        labels = rng.integers(0, c, size=n).tolist()
+        cases.append(_case(f"hidden {index + 1}: N={n}, C={c}", logits, labels, True))
+    return tuple(cases)
 
 
 EXERCISE = Exercise(
     id="02.1",
+    part=2,
     title="Softmax cross-entropy and its gradient",
-    function_name=FUNCTION_NAME,
-    reference=softmax_cross_entropy,
+    name="softmax_cross_entropy",
+    points=10.0,
     description=(
         "softmax_cross_entropy(logits, labels) -> (loss, grad_logits): the mean "
         "cross-entropy of softmax(logits) against integer labels, and its gradient with "
         "respect to the logits, (softmax - onehot) / N, with the dtype of the logits."
     ),
-    cases=(
-        Case("a small hand-computed example", _case_hand_computed),
-        Case("huge logits (1e4) stay finite", _case_huge_logits),
-        Case("a single sample", _case_single_sample),
-        Case("the gradient matches a numerical gradient", _case_numerical_gradient),
-        Case("every row of the gradient sums to 0", _case_rows_sum_to_zero),
-        Case("float32 logits give a float32 gradient", _case_float32),
-    ),
+    reference=softmax_cross_entropy,
+    public_cases=PUBLIC_CASES,
+    make_hidden_cases=make_hidden_cases,
+    apply=apply,
+    compare=compare,
     hints={
         "default": "Compute p = softmax(logits) row by row, the loss as the mean of "
         "-log p[i, labels[i]], and the gradient as (p - onehot(labels)) / N.",
         "wrong_loss": "The loss of a row is -log of the probability of its true label: "
         "`-log_probs[np.arange(N), labels]`, then take the mean.",
-        "not_mean": "Average the per-sample losses with `.mean()`, not `.sum()`.",
+        "not_mean": "Average the per-sample losses with `.mean()`, not `.sum()`, and return "
+        "one number.",
         "wrong_gradient": "The gradient is (softmax(logits) - onehot(labels)) / N: subtract 1 "
         "at each row's true label, and divide by N because the loss is a mean.",
+        "grad_not_divided": "The loss is a mean over the N rows, so its gradient is divided "
+        "by N too: `(p - onehot) / N`.",
+        "grad_sign": "The sign is flipped: the gradient is p - onehot (the probabilities "
+        "minus 1 at the true label), not onehot - p.",
         "rows_not_zero": "Normalise each row of exp(logits) by its own sum "
         "(`sum(axis=1, keepdims=True)`), so every row of softmax sums to 1.",
         "not_finite": "Subtract each row's maximum from the logits before `np.exp` "
@@ -170,8 +147,15 @@ EXERCISE = Exercise(
         "wrong_dtype": "Return the gradient in the dtype of the logits, "
         "e.g. `grad.astype(logits.dtype)`.",
         "wrong_shape": "grad_logits has the shape of logits, (N, C).",
-        "wrong_type": "Return a pair: `return loss, grad_logits`.",
+        "wrong_type": "Return a pair: `return loss, grad_logits`, the loss as one number.",
         "exception": "Read the error message; try your function on "
         "`np.array([[0.0, 0.0]])` with labels `np.array([0])` (loss ln 2 = 0.693).",
     },
+    library_names=(
+        "tlkit.nn.losses.softmax_cross_entropy",
+        "tlkit.nn.losses.log_softmax",
+        "tlkit.nn.losses.softmax",
+        "tlkit.nn.losses.one_hot",
+        "tlkit.exercises.ex02_softmax_cross_entropy.softmax_cross_entropy",
+    ),
 )

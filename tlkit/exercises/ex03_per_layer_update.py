@@ -10,13 +10,12 @@ small for early blocks, 1.0 for the new head), and frozen blocks do not move at 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from tlkit.exercises.checking import as_array, expect_close, expect_dtype, fmt
+from tlkit.exercises.compare import expect_array, fmt, type_name
 from tlkit.exercises.registry import Case, CheckFailure, Exercise
-
-FUNCTION_NAME = "per_layer_sgd_update"
 
 
 def per_layer_sgd_update(
@@ -37,132 +36,107 @@ def per_layer_sgd_update(
     return new_weights
 
 
-def _weights(names: tuple[str, ...], seed: int = 0) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    shapes = [(3, 2), (2,), (2, 4), (4,), (4, 3)]
-    return {
-        name: rng.normal(size=shapes[i % len(shapes)]).astype(np.float32)
-        for i, name in enumerate(names)
-    }
+def apply(fn: Callable, inputs: dict[str, Any]) -> dict[str, Any]:
+    weights, grads = inputs["weights"], inputs["grads"]
+    multipliers, frozen = inputs["multipliers"], set(inputs["frozen"])
+    before = ({k: v.copy() for k, v in weights.items()}, {k: v.copy() for k, v in grads.items()},
+              dict(multipliers), set(frozen))
+    result = fn(weights, grads, inputs["base_lr"], multipliers, frozen)
+    unchanged = (
+        sorted(weights) == sorted(before[0]) and sorted(grads) == sorted(before[1])
+        and all(np.array_equal(weights[k], v) for k, v in before[0].items())
+        and all(np.array_equal(grads[k], v) for k, v in before[1].items())
+        and multipliers == before[2] and frozen == before[3]
+    )
+    return {"result": result, "inputs_unchanged": bool(unchanged) and result is not weights}
 
 
-def _grads(weights: dict[str, np.ndarray], seed: int = 1) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    return {name: rng.normal(size=w.shape).astype(np.float32) for name, w in weights.items()}
-
-
-def _copy(d: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    return {name: a.copy() for name, a in d.items()}
-
-
-def _run(fn: Callable, weights: dict, grads: dict, base_lr: float, multipliers: dict,
-         frozen: set) -> dict[str, np.ndarray]:
-    """Call the student's function on copies, check the result against the reference."""
-    args = (_copy(weights), _copy(grads), base_lr, dict(multipliers), set(frozen))
-    out = fn(*args)
-    if not isinstance(out, dict):
-        got = "None" if out is None else type(out).__name__
-        raise CheckFailure(
-            "no_return" if out is None else "wrong_type",
-            f"the function should return a dict, got {got}",
-        )
-    if sorted(out) != sorted(weights):
-        raise CheckFailure(
-            "wrong_keys",
-            f"the returned dict has the names {sorted(out)}, expected {sorted(weights)}",
-        )
-    expected = per_layer_sgd_update(weights, grads, base_lr, multipliers, frozen)
-    for name in weights:
-        arr = as_array(out[name], f"the new `{name}`")
+def compare(case: Case, expected: dict, got: dict) -> None:
+    result, want = got["result"], expected["result"]
+    weights, frozen = case.inputs["weights"], set(case.inputs["frozen"])
+    if type(result) is not dict:
+        raise CheckFailure("no_return" if result is None else "wrong_type",
+                           f"the function should return a dict, got {type_name(result)}")
+    if sorted(result) != sorted(want):
+        raise CheckFailure("wrong_keys", f"the returned dict has the names {sorted(result)}, "
+                                         f"expected {sorted(want)}")
+    for name in want:
+        arr = result[name]
         if name in frozen:
-            if arr.shape != weights[name].shape or arr.dtype != weights[name].dtype or (
-                not np.array_equal(arr, weights[name])
-            ):
-                raise CheckFailure(
-                    "frozen_changed", f"`{name}` is frozen but changed: {fmt(arr)}, "
-                    f"expected {fmt(weights[name])}",
-                )
+            if type(arr) is not np.ndarray or arr.shape != weights[name].shape or (
+                    arr.dtype != weights[name].dtype or not np.array_equal(arr, weights[name])):
+                raise CheckFailure("frozen_changed", f"`{name}` is frozen but changed: "
+                                                     f"{fmt(arr)}, expected {fmt(weights[name])}")
             continue
-        expect_close(arr, expected[name], f"the new `{name}`", rtol=1e-5, atol=1e-7)
-        expect_dtype(arr, weights[name].dtype, f"the new `{name}`")
-    return out
+        expect_array(arr, want[name], f"the new `{name}`", rtol=1e-5, atol=1e-7)
+    if not got["inputs_unchanged"]:
+        raise CheckFailure("mutated_input", "an input (an array of `weights` or `grads`, or "
+                                            "the dict or set itself) was changed")
 
 
-def _case_all_trainable(fn: Callable) -> None:
-    weights = _weights(("layer1", "layer2", "head"))
-    _run(fn, weights, _grads(weights), 0.1, {"layer1": 1.0, "layer2": 1.0, "head": 1.0}, set())
+_SHAPES = [(3, 2), (2,), (2, 4), (4,), (4, 3)]
 
 
-def _case_frozen(fn: Callable) -> None:
-    weights = _weights(("layer1", "layer2", "head"), seed=2)
-    _run(fn, weights, _grads(weights, seed=3), 0.5,
-         {"layer1": 1.0, "layer2": 1.0, "head": 1.0}, {"layer1"})
+def _case(name: str, names: list[str], base_lr: float, multipliers: dict[str, float],
+          frozen: list[str], seed: int, drop_frozen_grads: bool = False,
+          hidden: bool = False) -> Case:
+    rng = np.random.default_rng(seed)
+    weights = {n: rng.normal(size=_SHAPES[i % len(_SHAPES)]).astype(np.float32)
+               for i, n in enumerate(names)}
+    grads = {n: rng.normal(size=w.shape).astype(np.float32) for n, w in weights.items()
+             if not (drop_frozen_grads and n in frozen)}
+    return Case(name, {"weights": weights, "grads": grads, "base_lr": float(base_lr),
+                       "multipliers": dict(multipliers), "frozen": list(frozen)}, hidden)
 
 
-def _case_small_multiplier(fn: Callable) -> None:
-    weights = _weights(("layer1", "layer2", "head"), seed=4)
-    _run(fn, weights, _grads(weights, seed=5), 0.1,
-         {"layer1": 0.01, "layer2": 0.1, "head": 1.0}, set())
+_THREE = ["layer1", "layer2", "head"]
+PUBLIC_CASES = (
+    _case("every layer trainable", _THREE, 0.1, {"layer1": 1.0, "layer2": 1.0, "head": 1.0},
+          [], 0),
+    _case("a frozen layer", _THREE, 0.5, {"layer1": 1.0, "layer2": 1.0, "head": 1.0},
+          ["layer1"], 2),
+    _case("a multiplier of 0.01 for an early layer", _THREE, 0.1,
+          {"layer1": 0.01, "layer2": 0.1, "head": 1.0}, [], 4),
+    _case("a missing multiplier means 1.0", _THREE, 0.05, {"layer1": 0.01}, [], 6),
+    _case("frozen layers without a gradient", ["layer1", "layer2", "layer3", "head"], 0.1,
+          {"layer3": 0.1, "head": 1.0}, ["layer1", "layer2"], 8, drop_frozen_grads=True),
+    _case("every layer frozen", ["layer1", "layer2"], 0.1, {}, ["layer1", "layer2"], 10),
+    _case("the inputs are not modified", _THREE, 0.1, {"layer1": 0.01, "layer2": 0.1},
+          ["layer1"], 12),
+)
 
 
-def _case_missing_multiplier(fn: Callable) -> None:
-    weights = _weights(("layer1", "layer2", "head"), seed=6)
-    _run(fn, weights, _grads(weights, seed=7), 0.05, {"layer1": 0.01}, set())
-
-
-def _case_frozen_without_grad(fn: Callable) -> None:
-    # frozen blocks get no gradient at all in the engine: grads may omit them
-    weights = _weights(("layer1", "layer2", "layer3", "head"), seed=8)
-    grads = _grads(weights, seed=9)
-    del grads["layer1"], grads["layer2"]
-    _run(fn, weights, grads, 0.1, {"layer3": 0.1, "head": 1.0}, {"layer1", "layer2"})
-
-
-def _case_all_frozen(fn: Callable) -> None:
-    weights = _weights(("layer1", "layer2"), seed=10)
-    _run(fn, weights, _grads(weights, seed=11), 0.1, {}, {"layer1", "layer2"})
-
-
-def _case_no_mutation(fn: Callable) -> None:
-    weights = _weights(("layer1", "layer2", "head"), seed=12)
-    grads = _grads(weights, seed=13)
-    w_before, g_before = _copy(weights), _copy(grads)
-    multipliers = {"layer1": 0.01, "layer2": 0.1}
-    frozen = {"layer1"}
-    out = fn(weights, grads, 0.1, multipliers, frozen)
-    if out is weights:
-        raise CheckFailure("mutated_input", "the function returned the `weights` dict itself")
-    for name in w_before:
-        if name not in weights or not np.array_equal(weights[name], w_before[name]):
-            raise CheckFailure("mutated_input", f"the input array `weights['{name}']` changed")
-        if name not in grads or not np.array_equal(grads[name], g_before[name]):
-            raise CheckFailure("mutated_input", f"the input array `grads['{name}']` changed")
-    if sorted(weights) != sorted(w_before) or multipliers != {"layer1": 0.01, "layer2": 0.1} or (
-        frozen != {"layer1"}
-    ):
-        raise CheckFailure("mutated_input", "an input dict or set was changed")
-    _run(fn, w_before, g_before, 0.1, {"layer1": 0.01, "layer2": 0.1}, {"layer1"})
+def make_hidden_cases(rng: np.random.Generator) -> tuple[Case, ...]:
+    cases = []
+    for index in range(6):
+        k = int(rng.integers(1, 6))
+        names = [f"layer{i}" for i in range(1, k + 1)] + ["head"]
+        frozen = [n for n in names[:-1] if rng.random() < 0.4]
+        multipliers = {n: float(rng.choice([0.01, 0.1, 0.5, 1.0, 2.0])) for n in names
+                       if rng.random() < 0.7}
+        base_lr = float(rng.choice([0.001, 0.01, 0.1, 0.3]))
+        cases.append(_case(f"hidden {index + 1}: {len(names)} blocks, {len(frozen)} frozen",
+                           names, base_lr, multipliers, frozen, int(rng.integers(2**31)),
+                           drop_frozen_grads=bool(index % 2), hidden=True))
+    return tuple(cases)
 
 
 EXERCISE = Exercise(
     id="03.1",
+    part=3,
     title="The per-layer update rule",
-    function_name=FUNCTION_NAME,
-    reference=per_layer_sgd_update,
+    name="per_layer_sgd_update",
+    points=10.0,
     description=(
         "per_layer_sgd_update(weights, grads, base_lr, multipliers, frozen): return a new "
         "dict with w - base_lr * multipliers.get(name, 1.0) * grads[name] for every "
         "trainable name and the frozen arrays unchanged; do not modify the inputs."
     ),
-    cases=(
-        Case("every layer trainable", _case_all_trainable),
-        Case("a frozen layer", _case_frozen),
-        Case("a multiplier of 0.01 for an early layer", _case_small_multiplier),
-        Case("a missing multiplier means 1.0", _case_missing_multiplier),
-        Case("frozen layers without a gradient", _case_frozen_without_grad),
-        Case("every layer frozen", _case_all_frozen),
-        Case("the inputs are not modified", _case_no_mutation),
-    ),
+    reference=per_layer_sgd_update,
+    public_cases=PUBLIC_CASES,
+    make_hidden_cases=make_hidden_cases,
+    apply=apply,
+    compare=compare,
     hints={
         "default": "For each name in weights: if it is in `frozen`, keep the array as it is; "
         "otherwise compute `w - base_lr * multipliers.get(name, 1.0) * grads[name]`. Put the "
@@ -182,4 +156,9 @@ EXERCISE = Exercise(
         "1.0)`), and a frozen name may have no gradient, so only read `grads[name]` for "
         "trainable names.",
     },
+    library_names=(
+        "tlkit.nn.optimizers",
+        "tlkit.strategies.discriminative",
+        "tlkit.exercises.ex03_per_layer_update.per_layer_sgd_update",
+    ),
 )

@@ -1,82 +1,116 @@
 """Exercise 04.1: the size x similarity rule as code.
 
-The expected answers come from :func:`tlkit.strategy_rule.choose_strategy`, the same rule
-the strategy manager uses; the reference below is the readable if-chain a student writes.
+The course's rule (``tlkit.strategy_rule`` holds the same table; a test keeps the two in
+step)::
+
+    small   (fewer than 1,000 examples):  high -> feature_extraction, else fine_tuning
+    medium  (1,000 to 9,999):             fine_tuning
+    large   (10,000 or more):             low -> from_scratch, else fine_tuning
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+import numpy as np
+
+from tlkit.exercises.compare import fmt
 from tlkit.exercises.registry import Case, CheckFailure, Exercise
-from tlkit.strategy_rule import SIMILARITIES, STRATEGIES, choose_strategy
 
-FUNCTION_NAME = "recommend_strategy"
+STRATEGIES = ("feature_extraction", "fine_tuning", "from_scratch")
+SIMILARITIES = ("high", "medium", "low")
+_BOUNDARIES = {999, 1_000, 9_999, 10_000}
 
 
 def recommend_strategy(dataset_size: int, task_similarity: str) -> str:
     """Reference: "feature_extraction", "fine_tuning" or "from_scratch"."""
     if dataset_size < 1_000:  # small
         return "feature_extraction" if task_similarity == "high" else "fine_tuning"
-    if dataset_size < 100_000:  # medium and large: always fine-tune (how much differs)
+    if dataset_size < 10_000:  # medium
         return "fine_tuning"
-    # very large
-    return "from_scratch" if task_similarity == "low" else "fine_tuning"
+    return "from_scratch" if task_similarity == "low" else "fine_tuning"  # large
 
 
-_BOUNDARIES = {999, 1_000, 9_999, 10_000, 99_999, 100_000}
+def apply(fn: Callable, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"answers": [[fn(size, similarity) for similarity in inputs["similarities"]]
+                        for size in inputs["sizes"]]}
 
 
-def _expect_grid(sizes: tuple[int, ...]) -> Callable[[Callable], None]:
-    def run(fn: Callable) -> None:
-        for size in sizes:
-            for similarity in SIMILARITIES:
-                got = fn(size, similarity)
-                expected = choose_strategy(size, similarity)
-                call = f"{FUNCTION_NAME}({size}, {similarity!r})"
-                if not isinstance(got, str) or got not in STRATEGIES:
-                    valid = ", ".join(repr(s) for s in STRATEGIES)
-                    raise CheckFailure(
-                        "unknown_strategy", f"{call} returned {got!r}, expected one of {valid}"
-                    )
-                if got != expected:
-                    raise CheckFailure(
-                        "boundary" if size in _BOUNDARIES else "wrong_strategy",
-                        f"{call} returned {got!r}, expected {expected!r}",
-                    )
+def compare(case: Case, expected: dict, got: dict) -> None:
+    sizes, similarities = case.inputs["sizes"], case.inputs["similarities"]
+    for i, size in enumerate(sizes):
+        for j, similarity in enumerate(similarities):
+            answer, want = got["answers"][i][j], expected["answers"][i][j]
+            call = f"recommend_strategy({size}, {similarity!r})"
+            if type(answer) is not str or answer not in STRATEGIES:
+                valid = ", ".join(repr(s) for s in STRATEGIES)
+                raise CheckFailure("no_return" if answer is None else "unknown_strategy",
+                                   f"{call} returned {fmt(answer)}, expected one of {valid}")
+            if answer != want:
+                raise CheckFailure("boundary" if size in _BOUNDARIES else "wrong_strategy",
+                                   f"{call} returned {answer!r}, expected {want!r}")
 
-    return run
+
+def _case(name: str, sizes: list[int], hidden: bool = False) -> Case:
+    return Case(name, {"sizes": [int(s) for s in sizes], "similarities": list(SIMILARITIES)},
+                hidden)
+
+
+PUBLIC_CASES = (
+    _case("a single example", [1]),
+    _case("a small dataset (100 examples)", [100]),
+    _case("the boundary 999 / 1,000", [999, 1_000]),
+    _case("a medium dataset (5,000 examples)", [5_000]),
+    _case("the boundary 9,999 / 10,000", [9_999, 10_000]),
+    _case("a large dataset (50,000 examples)", [50_000]),
+    _case("a very large dataset (1,000,000 examples)", [1_000_000]),
+)
+
+
+def make_hidden_cases(rng: np.random.Generator) -> tuple[Case, ...]:
+    ranges = [(1, 1_000), (1_000, 10_000), (10_000, 2_000_000), (1, 50_000)]
+    cases = [_case(f"hidden {i + 1}: sizes in [{lo:,}, {hi:,})",
+                   rng.integers(lo, hi, size=3).tolist(), True)
+             for i, (lo, hi) in enumerate(ranges)]
+    cases.append(_case("hidden 5: around the boundaries",
+                       (rng.choice([999, 1_000, 9_999, 10_000], size=2, replace=False)
+                        + rng.integers(-2, 3, size=2)).tolist(), True))
+    return tuple(cases)
 
 
 EXERCISE = Exercise(
     id="04.1",
+    part=4,
     title="Recommend a strategy",
-    function_name=FUNCTION_NAME,
-    reference=recommend_strategy,
+    name="recommend_strategy",
+    points=10.0,
     description=(
         "recommend_strategy(dataset_size, task_similarity) -> 'feature_extraction', "
-        "'fine_tuning' or 'from_scratch', following the course's size x similarity rule."
+        "'fine_tuning' or 'from_scratch', following the course's size x similarity rule "
+        "(small < 1,000 <= medium < 10,000 <= large)."
     ),
-    cases=(
-        Case("a single example", _expect_grid((1,))),
-        Case("a small dataset (100 examples)", _expect_grid((100,))),
-        Case("the boundary 999 / 1,000", _expect_grid((999, 1_000))),
-        Case("a medium dataset (5,000 examples)", _expect_grid((5_000,))),
-        Case("the boundary 9,999 / 10,000", _expect_grid((9_999, 10_000))),
-        Case("the boundary 99,999 / 100,000", _expect_grid((99_999, 100_000))),
-        Case("a very large dataset (1,000,000 examples)", _expect_grid((1_000_000,))),
-    ),
+    reference=recommend_strategy,
+    public_cases=PUBLIC_CASES,
+    make_hidden_cases=make_hidden_cases,
+    apply=apply,
+    compare=compare,
     hints={
         "default": "First put the size in a category (small < 1,000 <= medium < 10,000 <= "
-        "large < 100,000 <= very large), then read the table of Part 4.",
+        "large), then read the table of Part 4.",
         "wrong_strategy": "Small and similar: feature extraction; small and different: "
-        "fine-tuning; medium or large: fine-tuning; very large and different: from scratch; "
-        "very large and similar: fine-tuning.",
-        "boundary": "Check `<` against `<=`: 1,000 examples already count as medium, "
-        "10,000 as large and 100,000 as very large.",
+        "fine-tuning; medium: fine-tuning; large and different ('low'): from scratch; "
+        "large and similar: fine-tuning.",
+        "boundary": "Check `<` against `<=`: 1,000 examples already count as medium and "
+        "10,000 as large.",
         "unknown_strategy": "Return exactly one of the strings 'feature_extraction', "
         "'fine_tuning' or 'from_scratch' (mind the underscores).",
         "exception": "Read the error message; your function is called with an int size "
         "and one of 'high', 'medium', 'low'.",
     },
+    library_names=(
+        "tlkit.strategy_rule",
+        "tlkit.manager.TransferLearningManager.recommend_strategy",
+        "tlkit.exercises.ex04_recommend_strategy.recommend_strategy",
+    ),
 )

@@ -1,0 +1,155 @@
+"""The instructor side: decode the student's outcomes, compare with the reference, score.
+
+Nothing here runs student code. ``score_outcomes`` trusts only the decoded plain data
+(exact built-in types and fresh arrays) and the exercise's own reference and compare.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tlkit.exercises.plain import PlainDataError, decode
+from tlkit.exercises.registry import Case, CheckFailure, Exercise
+from tlkit.exercises.running import describe_exception
+
+__all__ = ["ExerciseResult", "score_outcomes", "PASSED", "FAILED", "NOT_DONE", "ERROR"]
+
+PASSED, FAILED, NOT_DONE, ERROR = "passed", "failed", "not_done", "error"
+_MAX_MESSAGE = 400
+
+
+@dataclass
+class ExerciseResult:
+    """The outcome of one exercise.
+
+    ``status``: "passed" (every case), "not_done" (every case hit the stub), "error"
+    (nothing passed, at least one crash and no wrong answer) or "failed".
+    ``messages`` has one deterministic line per case, ``kinds`` the failure kind per case
+    ("" for a pass), ``summary`` one line for the notebook and the feedback, ``hints`` the
+    hint for each distinct kind of failure (in order of first appearance).
+    """
+
+    exercise_id: str
+    status: str
+    points: float
+    max_points: float
+    n_passed: int
+    n_total: int
+    messages: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    summary: str = ""
+    hints: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.status == PASSED
+
+
+def _short(text: str) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 3] + "..."
+
+
+def _judge(exercise: Exercise, case: Case, outcome: Any) -> tuple[str, str, str]:
+    """(verdict, kind, message) for one case: verdict "pass", "fail", "error" or "not_done"."""
+    if type(outcome) is not dict or type(outcome.get("status")) is not str:
+        return "fail", "malformed", "the outcome of this case is malformed"
+    status = outcome["status"]
+    if status == "not_done":
+        return "not_done", "not_done", "not done (the code still raises NotImplementedError)"
+    if status == "error":
+        error = outcome.get("error")
+        error = _short(error) if type(error) is str else "an unknown error"
+        if outcome.get("kind") == "wrong_type":
+            return "fail", "wrong_type", f"the result is not plain data: {error}"
+        return "error", "exception", f"your code raised {error}"
+    if status != "ok" or type(outcome.get("output")) is not str:
+        return "fail", "malformed", "the outcome of this case is malformed"
+    try:
+        got = decode(outcome["output"])
+    except PlainDataError as exc:
+        return "fail", "wrong_type", f"the result could not be read: {_short(str(exc))}"
+    expected = exercise.expected(case)
+    try:
+        exercise.compare(case, expected, got)
+    except CheckFailure as failure:
+        return "fail", failure.kind, _short(failure.message)
+    except Exception as exc:  # a compare that cannot make sense of the answer
+        return "fail", "wrong_type", _short(f"the result could not be checked "
+                                            f"({describe_exception(exc)})")
+    return "pass", "", ""
+
+
+def score_outcomes(exercise: Exercise, cases: Sequence[Case],
+                   outcomes: Sequence[dict]) -> ExerciseResult:
+    """Score ``outcomes`` (from :func:`~tlkit.exercises.running.run_cases`) against ``cases``.
+
+    Outcomes must match the cases one to one by name; otherwise every case fails.
+    Points: ``exercise.points * passed / total``, within [0, points].
+    """
+    cases = list(cases)
+    names = [case.name for case in cases]
+    max_points = float(exercise.points)
+    problem = None
+    if type(outcomes) not in (list, tuple):
+        problem = f"the outcomes are a {type(outcomes).__name__}, not a list"
+    else:
+        got_names = [o.get("case") if type(o) is dict else None for o in outcomes]
+        if len(got_names) != len(names):
+            problem = f"{len(got_names)} outcomes for {len(names)} cases"
+        elif any(type(name) is not str for name in got_names):
+            problem = "an outcome does not name its case"
+        elif len(set(got_names)) != len(got_names):
+            problem = "a case appears more than once in the outcomes"
+        elif sorted(got_names) != sorted(names):
+            problem = "the outcomes do not name the cases"
+    if problem is not None or not cases:
+        problem = problem or "there are no cases"
+        return ExerciseResult(
+            exercise.id, FAILED, 0.0, max_points, 0, len(cases),
+            [f"{name}: FAIL ({problem})" for name in names], ["malformed"] * len(cases),
+            f"Exercise {exercise.id} ({exercise.title}): FAIL, 0/{len(cases)} cases "
+            f"({problem}).",
+        )
+    by_name = {o["case"]: o for o in outcomes}
+    verdicts, messages, kinds, hints = [], [], [], []
+    for case in cases:
+        verdict, kind, message = _judge(exercise, case, by_name[case.name])
+        verdicts.append(verdict)
+        kinds.append(kind)
+        label = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "not_done": "NOT DONE"}[verdict]
+        line = f"{case.name}: {label}"
+        if verdict in ("fail", "error"):
+            line += f": {message}"
+            if exercise.hint(kind) not in hints:
+                hints.append(exercise.hint(kind))
+        messages.append(line)
+    n_passed = verdicts.count("pass")
+    n_total = len(cases)
+    if n_passed == n_total:
+        status = PASSED
+    elif verdicts.count("not_done") == n_total:
+        status = NOT_DONE
+    elif n_passed == 0 and "fail" not in verdicts:
+        status = ERROR
+    else:
+        status = FAILED
+    points = max_points * n_passed / n_total
+    points = min(max(points, 0.0), max_points) if math.isfinite(points) else 0.0
+    return ExerciseResult(exercise.id, status, points, max_points, n_passed, n_total,
+                          messages, kinds, _summary(exercise, status, n_passed, n_total), hints)
+
+
+def _summary(exercise: Exercise, status: str, n_passed: int, n_total: int) -> str:
+    head = f"Exercise {exercise.id} ({exercise.title})"
+    if status == PASSED:
+        return f"{head}: PASS, {n_passed}/{n_total} cases"
+    if status == NOT_DONE:
+        return (f"{head}: NOT DONE: write your code in the exercise cell, run that cell, "
+                f"then run this check cell again.")
+    if status == ERROR:
+        return f"{head}: ERROR, {n_passed}/{n_total} cases (your code raised an exception)"
+    return f"{head}: FAIL, {n_passed}/{n_total} cases"
