@@ -1,11 +1,12 @@
-"""The inference fast path (tlkit/nn/inference.py): same function as the training-mode layers."""
+"""The fast engine's inference path (tlkit/nn/fast/inference.py): same function as the inference-mode layers."""
 
 import numpy as np
 import pytest
 
 from tlkit.architectures import build_base, build_head
 from tlkit.nn import BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, softmax_cross_entropy
-from tlkit.nn.inference import InferencePlan, fold_batchnorm
+from tlkit.nn.fast.inference import InferencePlan
+from tlkit.nn.inference import folded
 from tlkit.nn.network import Network
 
 
@@ -36,8 +37,8 @@ def test_folded_batchnorm_is_the_same_affine_map(make_layer, shape) -> None:
     bn = trained_batchnorm(layer.params["b"].size, rng)
     x = rng.standard_normal(shape).astype(np.float32)
     reference = bn.forward(layer.forward(x), training=False)
-    fast = layer.infer(x, *fold_batchnorm(layer.params["W"], layer.params["b"], bn))
-    assert_same_function(fast, reference)
+    assert_same_function(folded(layer, bn).forward(x), reference)
+    assert_same_function(InferencePlan([layer, bn])(x), reference)
 
 
 def test_inference_plan_matches_inference_forward_and_leaves_the_input_alone() -> None:
@@ -139,10 +140,10 @@ def test_reused_weight_matrices_never_serve_other_weights(size: int) -> None:
         return twin.forward(x)
 
     w1, b1 = rng.standard_normal(conv.params["W"].shape).astype(np.float32), np.ones(4, np.float32)
-    assert np.array_equal(conv.infer(x, w1, b1), reference(w1, b1))
-    assert np.array_equal(conv.infer(x, w1, b1), reference(w1, b1))  # the reused matrix
+    assert np.array_equal(conv.infer_with(x, w1, b1), reference(w1, b1))
+    assert np.array_equal(conv.infer_with(x, w1, b1), reference(w1, b1))  # the reused matrix
     assert np.array_equal(conv.forward(x, training=True), reference(conv.params["W"], conv.params["b"]))
     conv.params["W"] *= 2.0  # an update in place: the layer's own weights are never reused stale
     assert np.array_equal(conv.forward(x, training=True), reference(conv.params["W"], conv.params["b"]))
     w2 = w1 + 1.0
-    assert np.array_equal(conv.infer(x, w2, b1), reference(w2, b1))
+    assert np.array_equal(conv.infer_with(x, w2, b1), reference(w2, b1))

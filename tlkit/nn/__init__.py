@@ -1,5 +1,11 @@
-"""The NumPy neural-network engine: layers, losses, optimizers, initialisers, gradient checks."""
+"""The NumPy neural-network engine: layers, losses, optimizers, initialisers, gradient checks.
 
+The layers here are the readable ones; under the default fast engine, constructing one builds
+its tuned twin from ``tlkit/nn/fast/`` (``tlkit.nn.engine``: ``TLKIT_ENGINE=readable`` or
+``engine.use("readable")`` runs everything on the readable layers).
+"""
+
+from tlkit.nn import engine
 from tlkit.nn.activations import ReLU
 from tlkit.nn.batchnorm import BatchNorm
 from tlkit.nn.conv import Conv2D
@@ -27,6 +33,7 @@ __all__ = [
     "ParamGroup",
     "ReLU",
     "check_layer_gradients",
+    "engine",
     "glorot_uniform",
     "he_normal",
     "he_uniform",

@@ -8,7 +8,7 @@ from tlkit.nn.layer import Layer
 
 
 class ReLU(Layer):
-    """``max(x, 0)``; keeps the boolean mask ``x > 0`` for backward.
+    """``y = max(x, 0)``; backward ``dx = g * (x > 0)`` (the gradient at exactly 0 is taken as 0).
 
     With ``inplace=True`` the input array is overwritten (saves an allocation);
     only use that when nothing else needs the input afterwards.
@@ -17,14 +17,10 @@ class ReLU(Layer):
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = bool(inplace)
-        self._mask: np.ndarray | None = None
+        self._mask: np.ndarray | None = None  # for backward: where x > 0
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         self._mask = x > 0
-        return self.infer(x)
-
-    def infer(self, x: np.ndarray) -> np.ndarray:
-        """``max(x, 0)`` without the mask backward would need."""
         return np.maximum(x, 0, out=x) if self.inplace else np.maximum(x, 0)
 
     def backward(

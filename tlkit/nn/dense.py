@@ -1,11 +1,11 @@
-"""Fully connected layer: ``y = x @ W + b``."""
+"""Fully connected layer: ``y = x @ W + b``; backward ``dW = x.T @ g``, ``db = sum(g)``, ``dx = g @ W.T``."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from tlkit.nn.init import he_normal
-from tlkit.nn.layer import Layer, grad_buffer
+from tlkit.nn.layer import Layer
 from tlkit.validation import check_int
 
 
@@ -20,22 +20,16 @@ class Dense(Layer):
         self.params["b"] = np.zeros(self.out_features, dtype=np.float32)
         self.grads["W"] = np.zeros_like(self.params["W"])
         self.grads["b"] = np.zeros_like(self.params["b"])
-        self._x: np.ndarray | None = None
+        self._x: np.ndarray | None = None  # for backward: the input
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        out = self.infer(x)
-        self._x = x  # all backward needs
-        return out
-
-    def infer(self, x: np.ndarray, weight: np.ndarray | None = None, bias: np.ndarray | None = None) -> np.ndarray:
-        """Inference-mode output, optionally with other weights (a BatchNorm folded in: see
-        tlkit/nn/inference.py); keeps nothing for backward (``forward`` adds that)."""
         if x.shape[-1] != self.in_features:
             raise ValueError(
                 f"Dense expected inputs with last dimension {self.in_features}, got shape {x.shape}"
             )
-        out = x @ (self.params["W"] if weight is None else weight)
-        out += self.params["b"] if bias is None else bias
+        self._x = x
+        out = x @ self.params["W"]
+        out += self.params["b"]
         return out
 
     def backward(
@@ -47,10 +41,10 @@ class Dense(Layer):
         if self._x is None:
             raise RuntimeError("Dense.backward called before forward")
         if need_param_grads:
-            x2 = self._x.reshape(-1, self.in_features)
+            x2 = self._x.reshape(-1, self.in_features)  # every leading axis is a batch axis
             g2 = grad_out.reshape(-1, self.out_features)
-            np.matmul(x2.T, g2, out=grad_buffer(self, "W"))
-            np.sum(g2, axis=0, out=grad_buffer(self, "b"))
+            self.store_grad("W", x2.T @ g2)
+            self.store_grad("b", g2.sum(axis=0))
         if not need_input_grad:
             return None
         return grad_out @ self.params["W"].T

@@ -5,11 +5,17 @@ and any non-trainable state (``buffers``, e.g. BatchNorm's running statistics).
 ``forward`` keeps in ``self`` what ``backward`` needs; ``backward`` takes the
 gradient of the loss with respect to the layer's output and returns the
 gradient with respect to its input.
+
+Constructing a layer asks the engine which class to build (``tlkit/nn/engine.py``): under the
+default ``"fast"`` engine ``Conv2D(...)`` returns its tuned twin from ``tlkit/nn/fast/``, a
+subclass with the same parameters that computes the same function faster.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from tlkit.nn import engine
 
 
 def grad_buffer(layer: Layer, key: str) -> np.ndarray:
@@ -27,6 +33,9 @@ def grad_buffer(layer: Layer, key: str) -> np.ndarray:
 class Layer:
     """A forward/backward pair with the state it needs (CS231n style)."""
 
+    def __new__(cls, *args: object, **kwargs: object) -> Layer:
+        return super().__new__(engine.layer_class(cls))
+
     def __init__(self) -> None:
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
@@ -36,9 +45,9 @@ class Layer:
         raise NotImplementedError
 
     def infer(self, x: np.ndarray) -> np.ndarray:
-        """Inference-mode output with nothing kept for backward (frozen blocks below the trainable
-        ones, prediction, feature extraction). Must equal ``forward(x, training=False)``; layers
-        override it when skipping the backward caches makes it cheaper."""
+        """Inference-mode output when no backward will follow (frozen blocks below the trainable
+        ones, prediction, feature extraction). Equals ``forward(x, training=False)``; a tuned layer
+        overrides it to skip what only backward needs."""
         return self.forward(x, training=False)
 
     def backward(
@@ -53,6 +62,10 @@ class Layer:
         that is what makes a frozen layer cheap.
         """
         raise NotImplementedError
+
+    def store_grad(self, key: str, value: np.ndarray) -> None:
+        """Write ``value`` into ``grads[key]`` in place: an optimizer holds that very array."""
+        grad_buffer(self, key)[...] = value
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         """Shape of one sample's output given one sample's input shape."""

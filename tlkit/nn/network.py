@@ -12,35 +12,26 @@ the Keras semantics:
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from .activations import ReLU
-from .inference import InferencePlan
+from . import engine
+from .fast.inference import InferencePlan, execution_order
 from .layer import Layer
 from .optimizers import ParamGroup
-from .pooling import MaxPool2D
 
-# Layer outputs per chunk in inference (Network.infer). Timed over 2,000 images: the chunks
-# this gives (256 simple, 128 medium and deep, 64 for the 28x28 CNN) were within 5% of the
-# fastest power of two for every model, and 1.2-1.5x faster than one batch of 2,000.
+# Layer outputs per chunk in inference (Network.infer): small enough that a chunk's activations
+# stay in the CPU cache from one layer to the next (the timings: benchmarks/README.md).
 INFER_CHUNK_FLOATS = 1 << 21
 
 
-def execution_order(layers: list[Layer]) -> list[Layer]:
-    """``layers`` in the order to run them: a ReLU right before a max-pool runs after it.
-
-    ``max`` and ``ReLU`` commute, and the gradient is the same too (both route a window's
-    gradient to its first maximum, and to nothing when that maximum is not positive), so
-    outputs and gradients are bit-identical while the ReLU touches 4x fewer numbers.
-    """
-    order = list(layers)
-    for index in range(len(order) - 1):
-        if isinstance(order[index], ReLU) and isinstance(order[index + 1], MaxPool2D):
-            order[index], order[index + 1] = order[index + 1], order[index]
-    return order
+def _run_infer(layers: list[Layer], x: np.ndarray) -> np.ndarray:
+    for layer in layers:
+        x = layer.infer(x)
+    return x
 
 
 class Block:
@@ -54,19 +45,23 @@ class Block:
 
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         layer_training = training and self.trainable
-        self._ran = execution_order([layer for _, layer in self.layers])
+        layers = [layer for _, layer in self.layers]
+        self._ran = execution_order(layers) if engine.name() == "fast" else layers
         for layer in self._ran:
             x = layer.forward(x, layer_training)
         return x
 
     def infer(self, x: np.ndarray) -> np.ndarray:
-        """Inference-mode output, keeping nothing for backward (tlkit/nn/inference.py)."""
+        """Inference-mode output when no backward will follow (see ``inference_plan``)."""
         return self.inference_plan()(x)
 
-    def inference_plan(self) -> InferencePlan:
-        """The block's inference steps with the current weights (see tlkit/nn/inference.py)."""
+    def inference_plan(self) -> Callable[[np.ndarray], np.ndarray]:
+        """The block's inference steps with the current weights: each layer's ``infer`` in order on
+        the readable engine; on the fast engine, BatchNorms folded and ReLUs after the pools
+        (tlkit/nn/fast/inference.py)."""
         self._ran = []  # what the layers keep will belong to an older forward: no backward from here
-        return InferencePlan([layer for _, layer in self.layers])
+        layers = [layer for _, layer in self.layers]
+        return InferencePlan(layers) if engine.name() == "fast" else functools.partial(_run_infer, layers)
 
     def backward(self, grad: np.ndarray, need_input_grad: bool) -> np.ndarray | None:
         ran = self._ran
@@ -169,7 +164,7 @@ class Network:
         return int(min(max(2 ** int(math.log2(max(fitting, 1))), 16), 1024))
 
     @staticmethod
-    def _infer_chunk(plans: list[InferencePlan], x: np.ndarray) -> np.ndarray:
+    def _infer_chunk(plans: list[Callable[[np.ndarray], np.ndarray]], x: np.ndarray) -> np.ndarray:
         for plan in plans:
             x = plan(x)
         return x

@@ -1,16 +1,15 @@
-"""Batch normalisation over every axis but the last (features / channels)."""
+"""The tuned twin of ``tlkit/nn/batchnorm.py``: the same statistics and gradients in fewer passes
+over the data. ``tests/nn/test_nn_fast_equals_readable.py`` proves it equal."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from tlkit.nn.layer import Layer, grad_buffer
-from tlkit.validation import check_int
+from tlkit.nn import batchnorm as readable
+from tlkit.nn.layer import grad_buffer
 
 
-class BatchNorm(Layer):
+class BatchNorm(readable.BatchNorm):
     """BatchNorm for (N, C) or (N, H, W, C) inputs.
 
     ``training=True``: normalise with the batch statistics and update
@@ -26,24 +25,8 @@ class BatchNorm(Layer):
     repeat). Arrays handed back to the caller are always fresh.
     """
 
-    def __init__(self, num_features: int, momentum: float = 0.1, eps: float = 1e-5) -> None:
-        super().__init__()
-        num_features = check_int(num_features, "num_features", 1)
-        if not (isinstance(momentum, int | float) and 0.0 <= momentum <= 1.0):
-            raise ValueError(f"momentum must be a number in [0, 1], got {momentum!r}")
-        if not (isinstance(eps, int | float) and eps > 0 and math.isfinite(eps)):
-            raise ValueError(f"eps must be a positive number, got {eps!r}")
-        self.num_features = int(num_features)
-        self.momentum = float(momentum)
-        self.eps = float(eps)
-        self.params["gamma"] = np.ones(self.num_features, dtype=np.float32)
-        self.params["beta"] = np.zeros(self.num_features, dtype=np.float32)
-        self.grads["gamma"] = np.zeros_like(self.params["gamma"])
-        self.grads["beta"] = np.zeros_like(self.params["beta"])
-        self.buffers["running_mean"] = np.zeros(self.num_features, dtype=np.float32)
-        self.buffers["running_var"] = np.ones(self.num_features, dtype=np.float32)
-        self.use_running_stats = False
-        self._cache: tuple | None = None
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
         self._scratch_arrays: dict[str, np.ndarray] = {}
 
     # -- fast per-channel arithmetic on (M, C) arrays -----------------------------------------
@@ -62,8 +45,8 @@ class BatchNorm(Layer):
         return vec
 
     def _ones(self, m: int, dtype) -> np.ndarray:
-        """``ones @ x`` sums the rows of x with one BLAS call (~20x faster than ``x.sum(axis=0)``
-        when C is small)."""
+        """``ones @ x`` sums the rows of x with one BLAS call (a column sum over few channels is
+        slow in NumPy; benchmarks/README.md)."""
         return self._constant("ones", m, 1.0, dtype)
 
     def _mean_weights(self, m: int, dtype) -> np.ndarray:
@@ -73,7 +56,7 @@ class BatchNorm(Layer):
     @staticmethod
     def _rows(m: int, c: int) -> int:
         """How many channel-rows k to put side by side: per-channel broadcasting over the (M/k, k*C)
-        view runs ~1.5-3x faster than over (M, C) when C is small; k*C ~ 8192 measured best."""
+        view runs faster than over (M, C) when C is small (benchmarks/README.md)."""
         k = max(1, 8192 // c)
         while m % k:
             k //= 2
@@ -82,7 +65,7 @@ class BatchNorm(Layer):
     @staticmethod
     def _tile(vectors: np.ndarray, k: int) -> np.ndarray:
         """(n, C) per-channel vectors -> (n, k*C) rows that broadcast against the wide view (one
-        ``repeat`` call for all n; ``np.tile`` costs ~2.5 us per call)."""
+        ``repeat`` call for all n)."""
         return np.repeat(vectors[:, None, :], k, axis=1).reshape(len(vectors), -1)
 
     def _compute_dtype(self, x: np.ndarray) -> np.dtype:
@@ -94,12 +77,8 @@ class BatchNorm(Layer):
 
     def _as_rows(self, x: np.ndarray) -> np.ndarray:
         """x as a contiguous (M, C) array of the compute dtype (no copy for float32 C-order input)."""
-        if x.ndim < 2 or x.shape[-1] != self.num_features:
-            raise ValueError(
-                f"BatchNorm expected inputs with last dimension {self.num_features}, "
-                f"got shape {x.shape}"
-            )
-        return np.ascontiguousarray(x, dtype=self._compute_dtype(x)).reshape(-1, self.num_features)
+        x2 = super()._as_rows(x)
+        return np.ascontiguousarray(x2, dtype=self._compute_dtype(x))
 
     # -- inference: an affine map -----------------------------------------------------------------
     def _running_affine(self, dtype) -> tuple[np.ndarray, np.ndarray]:
@@ -241,6 +220,3 @@ class BatchNorm(Layer):
             return None
         scale = self._tile((self.params["gamma"] * inv_std)[None].astype(x2.dtype, copy=False), k)[0]
         return (g2.reshape(-1, k * c) * scale).astype(x2.dtype, copy=False)
-
-    def __repr__(self) -> str:
-        return f"BatchNorm({self.num_features}, momentum={self.momentum}, eps={self.eps})"

@@ -1,40 +1,17 @@
-"""2-D convolution (stride 1, NHWC) by im2col and one matrix product."""
+"""The tuned twin of ``tlkit/nn/conv.py``: same function, reused buffers, bias in the product,
+a padding-free path for tiny maps. ``tests/nn/test_nn_fast_equals_readable.py`` proves it equal."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from tlkit.nn.init import he_normal
-from tlkit.nn.layer import Layer, grad_buffer
-from tlkit.validation import check_int
+from tlkit.nn import conv as readable
+from tlkit.nn.layer import grad_buffer
 
 _sliding_window_view = np.lib.stride_tricks.sliding_window_view
 
 
-def _kernel_pair(value: int | tuple[int, int]) -> tuple[int, int]:
-    if isinstance(value, tuple | list) and len(value) == 2:
-        return check_int(value[0], "kernel_size", 1), check_int(value[1], "kernel_size", 1)
-    k = check_int(value, "kernel_size", 1)
-    return k, k
-
-
-def _padding_amounts(padding: str | int, kh: int, kw: int) -> tuple[int, int, int, int]:
-    """(top, bottom, left, right); 'same' puts any odd extra on the bottom/right."""
-    if isinstance(padding, str):
-        if padding == "same":
-            top, left = (kh - 1) // 2, (kw - 1) // 2
-            return top, kh - 1 - top, left, kw - 1 - left
-        if padding == "valid":
-            return 0, 0, 0, 0
-    elif isinstance(padding, int | np.integer) and not isinstance(padding, bool) and padding >= 0:
-        p = int(padding)
-        return p, p, p, p
-    raise ValueError(
-        f"padding must be 'same', 'valid' or a non-negative integer, got {padding!r}"
-    )
-
-
-class Conv2D(Layer):
+class Conv2D(readable.Conv2D):
     """Convolution with stride 1 on NHWC images.
 
     params ``W`` (kh, kw, Cin, Cout) and ``b`` (Cout,). Two ways to compute the
@@ -53,26 +30,8 @@ class Conv2D(Layer):
       them on a 2x2 map) and no im2col copy.
     """
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int | tuple[int, int] = 3,
-        padding: str | int = "same",
-        rng: np.random.Generator | None = None,
-    ) -> None:
-        super().__init__()
-        self.in_channels = check_int(in_channels, "in_channels", 1)
-        self.out_channels = check_int(out_channels, "out_channels", 1)
-        self.kernel_size = _kernel_pair(kernel_size)
-        self.padding = padding
-        kh, kw = self.kernel_size
-        self._pads = _padding_amounts(padding, kh, kw)
-        fan_in = kh * kw * self.in_channels
-        self.params["W"] = he_normal((kh, kw, self.in_channels, self.out_channels), fan_in, rng)
-        self.params["b"] = np.zeros(self.out_channels, dtype=np.float32)
-        self.grads["W"] = np.zeros_like(self.params["W"])
-        self.grads["b"] = np.zeros_like(self.params["b"])
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
         self._xpad: np.ndarray | None = None   # zero-bordered copy of the input
         self._cols: np.ndarray | None = None   # im2col matrix of the last forward, plus a ones column
         self._wb: np.ndarray | None = None     # [W; b] as one (kh*kw*Cin + 1, Cout) matrix
@@ -84,17 +43,6 @@ class Conv2D(Layer):
         self._big_from: tuple | None = None    # the same for the dense path's block matrix
         self._in_shape: tuple[int, ...] | None = None
 
-    def _out_hw(self, h: int, w: int) -> tuple[int, int]:
-        top, bottom, left, right = self._pads
-        kh, kw = self.kernel_size
-        ho, wo = h + top + bottom - kh + 1, w + left + right - kw + 1
-        if ho < 1 or wo < 1:
-            raise ValueError(
-                f"Conv2D input of spatial size {(h, w)} is too small for kernel "
-                f"{self.kernel_size} with padding {self.padding!r}"
-            )
-        return ho, wo
-
     def _use_dense(self, h: int, w: int) -> bool:
         kh, kw = self.kernel_size
         return h * w <= kh * kw and h * w * max(self.in_channels, self.out_channels) <= 4096
@@ -102,23 +50,19 @@ class Conv2D(Layer):
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         return self._apply(x, self.params["W"], self.params["b"])
 
-    def infer(self, x: np.ndarray, weight: np.ndarray | None = None, bias: np.ndarray | None = None) -> np.ndarray:
-        """Inference-mode output, optionally with other weights (a BatchNorm folded in: see
-        tlkit/nn/inference.py), which must not be changed in place between calls (the matrices
-        built from them are reused). It shares the forward's buffers, so a later ``backward`` raises."""
-        out = self._apply(
-            x,
-            self.params["W"] if weight is None else weight,
-            self.params["b"] if bias is None else bias,
-        )
+    def infer(self, x: np.ndarray) -> np.ndarray:
+        """Inference-mode output; shares the forward's buffers, so a later ``backward`` raises."""
+        return self.infer_with(x, self.params["W"], self.params["b"])
+
+    def infer_with(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+        """``infer`` with other weights (a BatchNorm folded in: tlkit/nn/fast/inference.py), which
+        must not change in place between calls (the matrices built from them are reused)."""
+        out = self._apply(x, weight, bias)
         self._in_shape = None  # the buffers no longer hold this layer's training forward
         return out
 
     def _apply(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
-        if x.ndim != 4 or x.shape[3] != self.in_channels:
-            raise ValueError(
-                f"Conv2D expected NHWC input with {self.in_channels} channels, got shape {x.shape}"
-            )
+        self._check_input(x)
         n, h, w, c = x.shape
         ho, wo = self._out_hw(h, w)
         self._in_shape = x.shape
@@ -151,7 +95,7 @@ class Conv2D(Layer):
         """The (N*Ho*Wo, kh*kw*C + 1) matrix of every window, plus a ones column for the bias.
 
         Filled from a zero-bordered copy of ``x`` kept between calls. With one input channel
-        the matrix is stored transposed (one contiguous row per tap, ~6x faster to fill) and
+        the matrix is stored transposed (one contiguous row per tap, faster to fill) and
         returned as a transposed view: BLAS reads either layout at the same speed.
         """
         n, h, w, c = x.shape
@@ -197,8 +141,8 @@ class Conv2D(Layer):
                             t_idx.append(i * kw + j)
         q, p, t = (np.asarray(a, dtype=np.intp) for a in (q_idx, p_idx, t_idx))
         taps, which = np.unique(t, return_inverse=True)
-        summing = np.zeros((len(taps), len(t)))  # summing @ per-pair blocks = per-tap sums (one GEMM;
-        summing[which, np.arange(len(t))] = 1.0  # np.add.reduceat is ~50x slower here)
+        summing = np.zeros((len(taps), len(t)))  # summing @ per-pair blocks = per-tap sums, in one GEMM
+        summing[which, np.arange(len(t))] = 1.0
         return q, p, t, taps, summing
 
     def _forward_dense(self, x: np.ndarray, ho: int, wo: int, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
@@ -280,13 +224,3 @@ class Conv2D(Layer):
                     tap = (part.reshape(-1, self.out_channels) @ weights[i, j].T).reshape(n, y1 - y0, x1 - x0, c)
                 dx[:, y0 + i - top:y1 + i - top, x0 + j - left:x1 + j - left, :] += tap
         return dx
-
-    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
-        h, w = input_shape[0], input_shape[1]
-        return (*self._out_hw(h, w), self.out_channels)
-
-    def __repr__(self) -> str:
-        return (
-            f"Conv2D({self.in_channels}, {self.out_channels}, "
-            f"kernel_size={self.kernel_size}, padding={self.padding!r})"
-        )
