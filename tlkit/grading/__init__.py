@@ -1,15 +1,19 @@
 """Course tooling, not the library: grade a class of filled-in notebooks.
 
-``python -m tlkit.grading SUBMISSIONS_DIR --out OUT_DIR`` (see :mod:`tlkit.grading.grader`).
+``python -m tlkit.grading SUBMISSIONS_DIR --out OUT_DIR [--jobs N] [--timeout S]
+[--roster FILE] [--exercises IDS]`` (see :mod:`tlkit.grading.cli`).
+
+Modules: ``submissions`` (finding files, taking exercise cells out of notebooks, no code
+runs), ``sandbox`` (namespaces, limits, bounded reads), ``child`` (runs inside the sandbox;
+returns plain data only), ``grade`` (the class: seeds, cases, scoring in this process),
+``report`` (grades.csv, feedback, summary), ``cli``.
 """
 
-from tlkit.grading.grader import (  # noqa: F401
-    class_summary,
-    exercise_cells,
-    find_submissions,
-    grade_class,
-    grade_exercise,
-    main,
-    write_csv,
-    write_feedback,
-)
+__all__ = ["main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point (see :mod:`tlkit.grading.cli`)."""
+    from tlkit.grading.cli import main as cli_main
+
+    return cli_main(argv)

@@ -1,3 +1,3 @@
-from tlkit.grading.grader import main
+from tlkit.grading.cli import main
 
 raise SystemExit(main())

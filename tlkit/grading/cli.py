@@ -1,0 +1,115 @@
+"""``python -m tlkit.grading SUBMISSIONS_DIR --out OUT_DIR [--jobs N] [--timeout S]
+[--roster FILE] [--exercises IDS]``: grade a class of filled-in notebooks.
+
+Writes ``OUT_DIR/grades.csv`` (student, one column per exercise id, total, max, flags,
+error), ``OUT_DIR/feedback/<student>.txt`` and ``OUT_DIR/summary.txt``; prints the class
+summary. OUT_DIR must not exist or be empty. Exit status 0 when every submission got a
+row (whatever its grade), 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tlkit.exercises.registry import exercise_ids
+from tlkit.grading import sandbox
+from tlkit.grading.grade import collect, grade_class
+from tlkit.grading.report import class_summary, write_all
+from tlkit.grading.submissions import read_roster
+
+__all__ = ["main", "progress_bar"]
+
+
+def progress_bar(stream=None):
+    """A progress callback: a redrawn bar on a terminal, a line per tenth otherwise."""
+    stream = stream or sys.stderr
+    tty = stream.isatty()
+    last = [-1]
+
+    def show(done: int, total: int) -> None:
+        if total == 0:
+            return
+        width = 30
+        filled = width * done // total
+        text = f"grading [{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
+        if tty:
+            stream.write("\r" + text + ("\n" if done == total else ""))
+        elif done * 10 // total != last[0]:
+            last[0] = done * 10 // total
+            stream.write(text + "\n")
+        stream.flush()
+
+    return show
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m tlkit.grading",
+        description="Grade the exercises of a class of filled-in notebooks, each student's "
+        "code in its own sandbox.")
+    parser.add_argument("submissions", metavar="SUBMISSIONS_DIR",
+                        help="folder with <student>.ipynb files or <student>/ folders")
+    parser.add_argument("--out", required=True, metavar="OUT_DIR",
+                        help="new (or empty) folder for grades.csv, feedback/ and summary.txt")
+    parser.add_argument("--jobs", type=int, default=1, metavar="N",
+                        help="sandboxes in parallel (1)")
+    parser.add_argument("--timeout", type=float, default=30.0, metavar="S",
+                        help="seconds per exercise and student before the run is killed (30)")
+    parser.add_argument("--roster", metavar="FILE",
+                        help="the expected students, one id per line; missing ones get a "
+                        "'no submission' row")
+    parser.add_argument("--exercises", metavar="IDS",
+                        help="comma-separated exercise ids to grade (default: all of the course)")
+    parser.add_argument("--memory", type=int, default=2048, metavar="MIB",
+                        help="address-space limit per run in MiB (2048)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    root = Path(args.submissions)
+    if not root.is_dir():
+        parser.error(f"SUBMISSIONS_DIR {str(root)!r} is not a folder")
+    out = Path(args.out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        parser.error(f"--out {str(out)!r} exists and is not an empty folder; choose a new one "
+                     f"(the grader never overwrites earlier grades)")
+    if out.resolve().is_relative_to(root.resolve()):
+        parser.error("--out must not be inside SUBMISSIONS_DIR")
+    if args.jobs < 1:
+        parser.error(f"--jobs must be >= 1, got {args.jobs}")
+    if not args.timeout > 0:
+        parser.error(f"--timeout must be > 0 seconds, got {args.timeout}")
+    if args.memory < 256:
+        parser.error(f"--memory must be >= 256 MiB, got {args.memory}")
+    course = exercise_ids()
+    exercises = course
+    if args.exercises:
+        exercises = [e.strip() for e in args.exercises.split(",") if e.strip()]
+        unknown = [e for e in exercises if e not in course]
+        if unknown or not exercises:
+            parser.error(f"--exercises: unknown id(s) {unknown or args.exercises!r}; valid ids: "
+                         f"{', '.join(course)}")
+        exercises = [e for e in course if e in exercises]
+    roster = None
+    if args.roster:
+        try:
+            roster = read_roster(args.roster)
+        except (OSError, ValueError) as exc:
+            parser.error(f"--roster: {exc}")
+    mode = sandbox.isolation()
+    print(sandbox.isolation_report(mode), file=sys.stderr)
+    limits = sandbox.Limits(timeout=args.timeout, memory_bytes=args.memory << 20,
+                            cpu_seconds=max(1, int(args.timeout) + 1))
+    submissions = collect(root, exercises, roster)
+    out.mkdir(parents=True, exist_ok=True)
+    run = grade_class(submissions, exercises, limits=limits, jobs=args.jobs, mode=mode,
+                      progress=progress_bar())
+    csv_path = write_all(run, out)
+    print(class_summary(run))
+    print(f"Wrote {csv_path}, {len(run.rows)} feedback file(s) in {out / 'feedback'}/ and "
+          f"{out / 'summary.txt'}.")
+    return 0

@@ -1,0 +1,304 @@
+"""Grade a class: one sandboxed child per (student, exercise), scored in this process.
+
+The instructor's process (this one) never runs student code. It draws the hidden cases
+from a per-run seed (``os.urandom``; the children only ever receive case inputs), sends
+each child the cases' inputs, accepts exactly one result frame back and compares the
+decoded outputs with :meth:`Exercise.expected` through
+:func:`tlkit.exercises.scoring.score_outcomes` (strict types, points within
+[0, points]).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tlkit.exercises.plain import encode
+from tlkit.exercises.registry import Case, Exercise, exercise_ids, get_exercise
+from tlkit.exercises.scoring import score_outcomes
+from tlkit.grading import sandbox
+from tlkit.grading.child import FrameError, parse_frames
+from tlkit.grading.submissions import (
+    ExerciseCode,
+    Submission,
+    extract_exercises,
+    find_submissions,
+    library_use,
+    parse_notebook,
+)
+
+__all__ = ["ExerciseGrade", "StudentRow", "ClassRun", "collect", "grade_class", "new_seed"]
+
+_TAIL = 400
+
+
+@dataclass
+class ExerciseGrade:
+    """One student's result on one exercise.
+
+    ``status``: "passed", "failed", "not_done", "error" (the code raised), "missing"
+    (no cell), "undefined" (the cell defines nothing of that name), "timeout",
+    "crashed" (the process died without a result) or "rejected" (the result channel
+    held something other than one well-formed frame).
+    """
+
+    exercise_id: str
+    points: float
+    max_points: float
+    status: str
+    summary: str
+    messages: list[str] = field(default_factory=list)
+    hints: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    source: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class StudentRow:
+    student: str
+    grades: dict[str, ExerciseGrade] = field(default_factory=dict)
+    flags: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> float:
+        return sum(g.points for g in self.grades.values())
+
+    @property
+    def max_total(self) -> float:
+        return sum(g.max_points for g in self.grades.values())
+
+
+@dataclass
+class ClassRun:
+    rows: list[StudentRow]
+    exercises: list[str]
+    mode: str
+    seconds: float
+    tasks: int
+
+
+def new_seed() -> int:
+    """A per-run seed for the hidden cases, from the OS (never written anywhere)."""
+    return int.from_bytes(os.urandom(8), "little") >> 1
+
+
+# --------------------------------------------------------------------------------------
+# Reading the class (no student code runs)
+# --------------------------------------------------------------------------------------
+
+
+def collect(root: Path | str, exercises: list[str], roster: list[str] | None = None
+            ) -> list[Submission]:
+    """One Submission per student found or on the roster, in roster then name order."""
+    found = find_submissions(root)
+    students = list(roster or [])
+    students += [s for s in sorted(found) if s not in students]
+    course = exercise_ids()
+    out = []
+    for student in students:
+        sub = Submission(student, files=found.get(student, []))
+        if roster is not None and student not in roster:
+            sub.flags.append("not on the roster")
+        if not sub.files:
+            sub.errors.append("no submission")
+        for path in sub.files:
+            _read_into(sub, path, course, exercises)
+        out.append(sub)
+    return out
+
+
+def _read_into(sub: Submission, path: Path, course: list[str], exercises: list[str]) -> None:
+    name = path.name
+    if path.suffix.lower() != ".ipynb":
+        kind = f"a {path.suffix} file" if path.suffix else "a file without extension"
+        sub.errors.append(f"{name}: not a notebook ({kind}); hand in the .ipynb file")
+        return
+    if path.suffix != ".ipynb":
+        sub.flags.append(f"{name}: extension {path.suffix!r} (read as .ipynb)")
+    try:
+        cells, problems = parse_notebook(path)
+    except (OSError, ValueError) as exc:
+        sub.errors.append(f"{name}: cannot be read: {exc}")
+        return
+    sub.errors.extend(problems)
+    found, flags = extract_exercises(cells, course)
+    sub.flags.extend(flags)
+    for exercise_id, code in found.items():
+        if exercise_id not in exercises:
+            continue
+        if exercise_id in sub.exercises:
+            sub.flags.append(f"exercise {exercise_id} appears in several notebooks; "
+                             f"{code.exercise_cell.label} is graded")
+        sub.exercises[exercise_id] = code
+
+
+# --------------------------------------------------------------------------------------
+# Grading one exercise of one student
+# --------------------------------------------------------------------------------------
+
+
+def _child_command(limits: sandbox.Limits) -> list[str]:
+    return [sys.executable, "-I", "-m", "tlkit.grading.child", sandbox.FD_TOKEN,
+            *limits.child_args()]
+
+
+def grade_one(exercise: Exercise, cases: list[Case], encoded_inputs: list[str],
+              code: ExerciseCode, limits: sandbox.Limits, mode: str) -> ExerciseGrade:
+    """Run one student's code for one exercise in a sandbox and score what comes back."""
+    payload = json.dumps({
+        "exercise": exercise.id,
+        "cells": code.payload_cells(),
+        "cases": [{"name": c.name, "inputs": text} for c, text in zip(cases, encoded_inputs, strict=True)],
+    }).encode("utf-8")
+    outcome = sandbox.run(_child_command(limits), payload, limits, mode)
+    grade = _score(exercise, cases, outcome, limits)
+    grade.source = code.exercise_cell.label
+    grade.seconds = outcome.seconds
+    reasons = library_use(code, exercise.name, tuple(exercise.library_names))
+    if reasons:
+        grade.flags.append(f"{exercise.id}: possible library answer ({'; '.join(reasons)})")
+    return grade
+
+
+def _zero(exercise: Exercise, status: str, summary: str, **kw) -> ExerciseGrade:
+    return ExerciseGrade(exercise.id, 0.0, float(exercise.points), status, summary, **kw)
+
+
+def _tail(data: bytes) -> str:
+    text = data.decode("utf-8", "replace").strip()
+    return " ".join(text[-_TAIL:].split())
+
+
+def _score(exercise: Exercise, cases: list[Case], outcome: sandbox.Outcome,
+           limits: sandbox.Limits) -> ExerciseGrade:
+    head = f"Exercise {exercise.id} ({exercise.title})"
+    notes = []
+    if "stdout" in outcome.truncated or "stderr" in outcome.truncated:
+        notes.append(f"the code printed more than {limits.output_bytes} bytes; the rest was "
+                     f"discarded")
+    if outcome.timed_out:
+        return _zero(exercise, "timeout", f"{head}: stopped after {limits.timeout:g} s (an "
+                     f"infinite loop, or far too slow); 0 points.", notes=notes)
+    if "result" in outcome.truncated:
+        return _zero(exercise, "rejected", f"{head}: the result was larger than "
+                     f"{limits.result_bytes} bytes; 0 points.", notes=notes,
+                     flags=[f"{exercise.id}: oversized result"])
+    try:
+        frames = parse_frames(outcome.result)
+    except FrameError as exc:
+        return _zero(exercise, "rejected", f"{head}: the result channel held something else "
+                     f"than one result ({exc}); 0 points.", notes=notes,
+                     flags=[f"{exercise.id}: malformed result channel ({exc})"])
+    if len(frames) > 1:
+        return _zero(exercise, "rejected", f"{head}: {len(frames)} results came back where one "
+                     f"is allowed (a forged result?); 0 points.", notes=notes,
+                     flags=[f"{exercise.id}: {len(frames)} result frames"])
+    if not frames:
+        tail = _tail(outcome.stderr)
+        why = _death(outcome, limits)
+        return _zero(exercise, "crashed", f"{head}: the process stopped without a result "
+                     f"({why}); 0 points.", notes=notes + ([f"last output: {tail}"] if tail else []))
+    frame = frames[0]
+    if type(frame) is not dict or frame.get("exercise") != exercise.id:
+        return _zero(exercise, "rejected", f"{head}: the result is not for this exercise; "
+                     f"0 points.", notes=notes, flags=[f"{exercise.id}: result for another exercise"])
+    child_notes = frame.get("notes")
+    if type(child_notes) is list:
+        notes += [str(n)[:300] for n in child_notes[:20]]
+    status = frame.get("status")
+    if status == "undefined":
+        return _zero(exercise, "undefined", f"{head}: the exercise cell does not define "
+                     f"`{exercise.name}`; 0 points.", notes=notes)
+    if status != "ran":
+        return _zero(exercise, "crashed", f"{head}: the grading process failed; 0 points.",
+                     notes=notes)
+    try:
+        result = score_outcomes(exercise, cases, frame.get("outcomes"))
+    except Exception as exc:  # noqa: BLE001 - an outcome the scorer cannot read costs the exercise
+        return _zero(exercise, "rejected", f"{head}: the result could not be scored "
+                     f"({type(exc).__name__}); 0 points.", notes=notes,
+                     flags=[f"{exercise.id}: unscorable result"])
+    points = result.points if math.isfinite(result.points) else 0.0
+    points = min(max(points, 0.0), float(exercise.points))
+    return ExerciseGrade(exercise.id, points, float(exercise.points), result.status,
+                         result.summary, messages=list(result.messages), hints=list(result.hints),
+                         notes=notes)
+
+
+def _death(outcome: sandbox.Outcome, limits: sandbox.Limits) -> str:
+    code = outcome.returncode
+    err = outcome.stderr.decode("utf-8", "replace")
+    if "MemoryError" in err or "Cannot allocate memory" in err:
+        return f"out of memory: the limit is {limits.memory_bytes >> 20} MiB"
+    if code is not None and code < 0:
+        return f"killed by signal {-code}"
+    if code in (128 + 9, 137):
+        return "killed (signal 9)"
+    if code in (128 + 24, 152):
+        return f"CPU time limit of {limits.cpu_seconds} s"
+    return f"exit code {code}"
+
+
+# --------------------------------------------------------------------------------------
+# The class
+# --------------------------------------------------------------------------------------
+
+
+def grade_class(submissions: list[Submission], exercises: list[str], *, limits: sandbox.Limits,
+                jobs: int = 1, seed: int | None = None, mode: str | None = None,
+                progress: Callable[[int, int], None] | None = None) -> ClassRun:
+    """Grade every submission on ``exercises``; one row per submission, in order."""
+    start = time.monotonic()
+    mode = mode or sandbox.isolation()
+    seed = new_seed() if seed is None else seed
+    plans = {}
+    for exercise_id in exercises:
+        exercise = get_exercise(exercise_id)
+        cases = [*exercise.public_cases, *exercise.hidden_cases(seed)]
+        plans[exercise_id] = (exercise, cases, [encode(c.inputs) for c in cases])
+    rows = [StudentRow(s.student, flags=list(s.flags), errors=list(s.errors)) for s in submissions]
+    tasks = []
+    for row, sub in zip(rows, submissions, strict=True):
+        for exercise_id in exercises:
+            exercise = plans[exercise_id][0]
+            if exercise_id in sub.exercises:
+                tasks.append((row, exercise_id, sub.exercises[exercise_id]))
+            else:
+                row.grades[exercise_id] = _zero(
+                    exercise, "missing", f"Exercise {exercise_id} ({exercise.title}): no cell "
+                    f"whose first line is `### EXERCISE {exercise_id}`; 0 points.")
+    done = 0
+    if progress:
+        progress(0, len(tasks))
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {pool.submit(grade_one, *plans[eid], code, limits, mode): (row, eid)
+                   for row, eid, code in tasks}
+        for future in as_completed(futures):
+            row, exercise_id = futures[future]
+            try:
+                grade = future.result()
+            except Exception as exc:  # noqa: BLE001 - one task's failure never stops the class
+                grade = _zero(plans[exercise_id][0], "crashed",
+                              f"Exercise {exercise_id}: the grader failed on this submission "
+                              f"({type(exc).__name__}: {exc}); 0 points.")
+            row.grades[exercise_id] = grade
+            done += 1
+            if progress:
+                progress(done, len(tasks))
+    for row in rows:
+        row.grades = {eid: row.grades[eid] for eid in exercises}
+        for exercise_id, grade in row.grades.items():
+            row.flags.extend(grade.flags)
+            if grade.status in ("timeout", "crashed"):
+                row.errors.append(f"{exercise_id}: {grade.status}")
+    return ClassRun(rows, list(exercises), mode, time.monotonic() - start, len(tasks))

@@ -1,0 +1,338 @@
+"""Run one untrusted Python process with limits, in Linux namespaces where possible.
+
+``run(argv, stdin, limits)`` starts ``argv`` (a command that runs inside the sandbox),
+feeds it ``stdin``, and returns what it wrote to stdout, stderr and to a separate
+result pipe (its descriptor number replaces :data:`FD_TOKEN` in ``argv``), each read with a bound.
+
+Isolation modes (:func:`isolation`):
+
+``"namespaces"`` (the grader runs as root on Linux and ``unshare``, ``chroot`` and
+``setpriv`` work): the process gets its own PID, network (no interface but a downed
+loopback) and mount namespaces; a fresh root file system made of a small tmpfs with
+read-only bind mounts of the system folders, the Python installation and the ``tlkit``
+package only (no submissions, no ``solutions/``, no output folder, no home folders);
+a private tmpfs ``/tmp`` and a private, empty tmpfs working directory
+``/home/student``; a whitelisted environment; the user ``nobody`` (uid/gid 65534, no
+supplementary groups, no new privileges). The namespace's init is a root shell that
+waits for the student process: when it exits, or when the grader kills it at the
+timeout, the kernel kills every process left in the namespace, detached grandchildren
+included.
+
+``"none"`` (anything else): the process runs as the grader's user in a fresh empty
+temporary folder with the whitelisted environment and the same rlimits, in its own
+session that is killed at the timeout; a grandchild that starts its own session escapes
+that kill, and the process can read every file the grader can. The grader prints a
+warning for this mode.
+
+In both modes the child applies rlimits to itself before any student code runs (see
+:mod:`tlkit.grading.child`): address space (memory), CPU seconds, number of
+processes of its user, size of a written file.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import selectors
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+__all__ = ["Limits", "Outcome", "FD_TOKEN", "isolation", "isolation_report", "run", "child_env"]
+
+FD_TOKEN = "{result_fd}"  # replaced in the command by the result pipe's descriptor number
+NOBODY = 65534
+_GRACE = 1.0  # seconds to keep reading after the main process exited
+STUDENT_HOME = "/home/student"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one sandboxed run."""
+
+    timeout: float = 30.0  # wall-clock seconds, then the whole process tree is killed
+    memory_bytes: int = 2 << 30  # RLIMIT_AS
+    cpu_seconds: int = 60  # RLIMIT_CPU
+    max_processes: int = 64  # RLIMIT_NPROC (processes and threads of the sandbox user)
+    max_file_bytes: int = 64 << 20  # RLIMIT_FSIZE
+    output_bytes: int = 64 << 10  # stdout and stderr kept, each
+    result_bytes: int = 32 << 20  # result pipe kept
+    tmpfs_bytes: int = 64 << 20  # size of /tmp and of the working directory (namespaces)
+
+    def __post_init__(self) -> None:
+        if not self.timeout > 0:
+            raise ValueError(f"timeout must be > 0 seconds, got {self.timeout}")
+        for name in ("memory_bytes", "cpu_seconds", "max_processes", "max_file_bytes",
+                     "output_bytes", "result_bytes", "tmpfs_bytes"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value <= 0:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+    def child_args(self) -> list[str]:
+        """The limits as command-line arguments of :mod:`tlkit.grading.child`."""
+        return [str(self.memory_bytes), str(self.cpu_seconds), str(self.max_processes),
+                str(self.max_file_bytes)]
+
+
+@dataclass
+class Outcome:
+    """What a sandboxed run left behind."""
+
+    returncode: int | None
+    timed_out: bool
+    stdout: bytes
+    stderr: bytes
+    result: bytes
+    truncated: tuple[str, ...]  # names of the streams cut at their bound
+    seconds: float
+    mode: str
+
+
+def child_env(home: str) -> dict[str, str]:
+    """The whitelisted environment of the student process (nothing of the grader's)."""
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": home,
+        "TMPDIR": "/tmp" if home == STUDENT_HOME else home,
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "PYTHONIOENCODING": "utf-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": f"{home}/.mpl",
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+
+
+# --------------------------------------------------------------------------------------
+# Which isolation is available
+# --------------------------------------------------------------------------------------
+
+_TOOLS = ("unshare", "chroot", "setpriv", "mount", "sh")
+
+
+@lru_cache(maxsize=1)
+def isolation() -> str:
+    """"namespaces" when a probe sandbox starts as nobody with no network; else "none"."""
+    if not sys.platform.startswith("linux") or os.geteuid() != 0:
+        return "none"
+    if any(shutil.which(tool) is None for tool in _TOOLS):
+        return "none"
+    probe = "import os, socket, sys; print(os.getuid(), os.getppid(), len(socket.if_nameindex()))"
+    try:
+        outcome = _run_namespaces([sys.executable, "-I", "-c", probe], b"", Limits(timeout=20))
+    except OSError:
+        return "none"
+    words = outcome.stdout.decode("ascii", "replace").split()
+    # nobody, child of the namespace's init (PID 1), no network interface but the loopback
+    if outcome.returncode == 0 and words == [str(NOBODY), "1", "1"]:
+        return "namespaces"
+    return "none"
+
+
+def isolation_report(mode: str | None = None) -> str:
+    """One paragraph saying what is and is not isolated in this mode."""
+    mode = mode or isolation()
+    if mode == "namespaces":
+        return ("sandbox: Linux namespaces (own PID, network and mount namespaces), a private root "
+                "file system with only the system, Python and tlkit (read-only), user nobody, "
+                "whitelisted environment, rlimits on memory, CPU, processes and file size; the "
+                "whole process tree is killed at the timeout. Not isolated: CPU and memory "
+                "bandwidth are shared with the machine; kernel bugs are not defended against.")
+    return ("WARNING: NO SANDBOX. Student code runs as this user with only rlimits (memory, CPU, "
+            "processes, file size), an empty working folder and a whitelisted environment: it CAN "
+            "read every file this user can (other submissions, solutions/), use the network and "
+            "leave processes that start their own session running after the timeout. Run the "
+            "grader as root on Linux (it then uses unshare + chroot + setpriv), or grade "
+            "untrusted submissions with nbgrader in containers (see the README).")
+
+
+# --------------------------------------------------------------------------------------
+# Running
+# --------------------------------------------------------------------------------------
+
+
+def run(argv: list[str], stdin: bytes, limits: Limits, mode: str | None = None) -> Outcome:
+    """Run ``argv`` sandboxed (``mode`` defaults to :func:`isolation`)."""
+    mode = mode or isolation()
+    if mode == "namespaces":
+        return _run_namespaces(argv, stdin, limits)
+    if mode == "none":
+        return _run_plain(argv, stdin, limits)
+    raise ValueError(f"mode must be 'namespaces' or 'none', got {mode!r}")
+
+
+def _bind_targets() -> list[str]:
+    """Host paths bound read-only into the sandbox's root."""
+    paths = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
+             "/etc/ld.so.cache", "/etc/passwd", "/etc/group", "/etc/localtime", "/etc/fonts",
+             sys.base_prefix, sys.prefix, str(Path(__file__).resolve().parents[1])]  # the tlkit package
+    seen: list[str] = []
+    for path in paths:
+        if os.path.lexists(path) and path not in seen:
+            seen.append(path)
+    return seen
+
+
+def _setup_script(root: str, argv: list[str], limits: Limits) -> str:
+    """The shell script the namespace's init (root) runs: build the root, then wait."""
+    q = shlex.quote
+    lines = ["set -e", f"R={q(root)}",
+             "mount --make-rprivate / 2>/dev/null || true",
+             "mount -t tmpfs -o size=16m,mode=755 tmpfs \"$R\""]
+    for path in _bind_targets():
+        target = f"\"$R\"{q(path)}"
+        if os.path.islink(path) and os.path.dirname(path) == "/":
+            lines.append(f"ln -s {q(os.readlink(path))} {target}")
+            continue
+        if os.path.isdir(path):
+            lines.append(f"mkdir -p {target}")
+        else:
+            lines.append(f"mkdir -p \"$R\"{q(os.path.dirname(path))} && touch {target}")
+        lines.append(f"mount --bind {q(path)} {target}")
+        lines.append(f"mount -o remount,bind,ro,nosuid,nodev {target}")
+    for dev in ("null", "zero", "random", "urandom"):
+        lines.append(f"mkdir -p \"$R\"/dev && touch \"$R\"/dev/{dev}")
+        lines.append(f"mount --bind /dev/{dev} \"$R\"/dev/{dev}")
+    size = limits.tmpfs_bytes
+    lines += [
+        "mkdir -p \"$R\"/proc \"$R\"/tmp \"$R\"" + STUDENT_HOME,
+        "mount -t proc -o nosuid,nodev,noexec proc \"$R\"/proc",
+        f"mount -t tmpfs -o size={size},mode=1777,nosuid,nodev tmpfs \"$R\"/tmp",
+        f"mount -t tmpfs -o size={size},mode=700,uid={NOBODY},gid={NOBODY},nosuid,nodev "
+        f"tmpfs \"$R\"{STUDENT_HOME}",
+        "mount -o remount,ro \"$R\"",
+    ]
+    env = " ".join(q(f"{k}={v}") for k, v in child_env(STUDENT_HOME).items())
+    command = " ".join(q(a) for a in argv)
+    lines.append(
+        f"chroot \"$R\" setpriv --reuid={NOBODY} --regid={NOBODY} --clear-groups "
+        f"--no-new-privs --bounding-set=-all --inh-caps=-all "
+        f"env -i {env} sh -c 'cd {STUDENT_HOME} && exec \"$0\" \"$@\"' {command}"
+    )  # in the foreground: init (this shell) waits; when it exits the kernel kills the rest
+    return "\n".join(lines) + "\n"
+
+
+def _run_namespaces(argv: list[str], stdin: bytes, limits: Limits) -> Outcome:
+    with tempfile.TemporaryDirectory(prefix="tlkit-sandbox-") as base:
+        root = os.path.join(base, "root")
+        os.mkdir(root, 0o700)
+        script = _setup_script(root, argv, limits)
+        command = ["unshare", "--pid", "--fork", "--net", "--mount", "--uts", "--ipc",
+                   "--kill-child=SIGKILL", "sh", "-c", script]
+        return _supervise(command, stdin, limits, "namespaces",
+                          env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}, cwd="/")
+
+
+def _run_plain(argv: list[str], stdin: bytes, limits: Limits) -> Outcome:
+    with tempfile.TemporaryDirectory(prefix="tlkit-student-") as home:
+        os.chmod(home, 0o700)
+        return _supervise(argv, stdin, limits, "none", env=child_env(home), cwd=home)
+
+
+def _supervise(command: list[str], stdin: bytes, limits: Limits, mode: str, *,
+               env: dict[str, str], cwd: str) -> Outcome:
+    """Start, feed, read with bounds, kill the process group at the timeout, reap."""
+    start = time.monotonic()
+    result_read, result_write = os.pipe()
+    command = [a.replace(FD_TOKEN, str(result_write)) for a in command]
+    try:
+        process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            cwd=cwd, env=env, start_new_session=True, pass_fds=(result_write,),
+        )
+    finally:
+        os.close(result_write)
+    streams = {"stdout": process.stdout.fileno(), "stderr": process.stderr.fileno(),
+               "result": result_read}
+    bounds = {"stdout": limits.output_bytes, "stderr": limits.output_bytes,
+              "result": limits.result_bytes}
+    data: dict[str, bytearray] = {name: bytearray() for name in streams}
+    truncated: set[str] = set()
+    selector = selectors.DefaultSelector()
+    for name, fd in streams.items():
+        os.set_blocking(fd, False)
+        selector.register(fd, selectors.EVENT_READ, name)
+    try:
+        process.stdin.write(stdin)
+    except (BrokenPipeError, OSError):
+        pass
+    finally:
+        try:
+            process.stdin.close()
+        except OSError:
+            pass
+    deadline = start + limits.timeout
+    timed_out = False
+    open_streams = len(streams)
+    exited_at: float | None = None
+    while open_streams:
+        if exited_at is None and process.poll() is not None:
+            exited_at = time.monotonic()
+        if exited_at is not None and time.monotonic() - exited_at > _GRACE:
+            break  # a leftover process holds the pipes open: stop listening
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            timed_out = True
+            break
+        for key, _ in selector.select(timeout=min(remaining, 0.5)):
+            name = key.data
+            try:
+                chunk = os.read(key.fd, 65536)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                selector.unregister(key.fd)
+                open_streams -= 1
+                continue
+            room = bounds[name] - len(data[name])
+            if len(chunk) > room:
+                truncated.add(name)
+            if room > 0:
+                data[name] += chunk[:room]
+    _kill_group(process)
+    try:
+        returncode = process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        returncode = None
+    selector.close()
+    process.stdout.close()
+    process.stderr.close()
+    os.close(result_read)
+    return Outcome(returncode=None if timed_out else returncode, timed_out=timed_out,
+                   stdout=bytes(data["stdout"]), stderr=bytes(data["stderr"]),
+                   result=bytes(data["result"]), truncated=tuple(sorted(truncated)),
+                   seconds=time.monotonic() - start, mode=mode)
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    """SIGKILL the process group (in "namespaces" mode: unshare, whose death kills the
+    namespace's init through --kill-child, and with it every process in the namespace)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        process.kill()
+    except (ProcessLookupError, OSError):
+        pass
+
+
+def set_limits(memory_bytes: int, cpu_seconds: int, max_processes: int,
+               max_file_bytes: int) -> None:
+    """Apply the rlimits to the calling process (soft = hard: they cannot be raised)."""
+    for which, value in ((resource.RLIMIT_AS, memory_bytes),
+                         (resource.RLIMIT_CPU, cpu_seconds),
+                         (resource.RLIMIT_NPROC, max_processes),
+                         (resource.RLIMIT_FSIZE, max_file_bytes),
+                         (resource.RLIMIT_CORE, 0)):
+        resource.setrlimit(which, (value, value))

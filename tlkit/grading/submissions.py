@@ -1,0 +1,390 @@
+"""Find the submissions of a class and take the code of each exercise out of them.
+
+Layout of ``SUBMISSIONS_DIR``: every file ``<student>.<ext>`` directly in it is one
+student's submission (``.ipynb`` in any letter case is read as a notebook; any other
+file gets a row that says it is not a notebook), and every folder ``<student>/`` holds
+that student's notebooks (searched recursively). Hidden files and folders are skipped;
+symbolic links are never followed (a link gets a row that says so).
+
+From a notebook the grader takes, for each exercise of the course:
+
+* the exercise cell: the code cell whose first line is ``### EXERCISE <id>``;
+* the helper definitions (``def``, ``class``, imports and constant assignments) of the
+  code cells right above it, up to the first markdown cell, check cell or other
+  exercise cell;
+* the import statements of the notebook's ``imports``-tagged cells (or, when no cell
+  has that tag, of the code cells above the exercise cell) that bind a name the
+  exercise cell or its helpers use (the rest of the imports cell is not run: it
+  would only cost time, matplotlib and widgets take a second to import).
+
+Problems that cost nothing are *flags* for the instructor (near-miss and duplicated
+markers, unknown ids, a cell that looks like a library answer); problems with the file
+itself are *errors*. Nothing here runs student code.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "MAX_NOTEBOOK_BYTES",
+    "Cell",
+    "ExerciseCode",
+    "Submission",
+    "read_roster",
+    "find_submissions",
+    "parse_notebook",
+    "extract_exercises",
+    "library_use",
+]
+
+MAX_NOTEBOOK_BYTES = 20 << 20
+IMPORTS_TAG = "imports"
+MAX_HELPER_CELLS = 5
+_MARKER = re.compile(r"^###[ ]EXERCISE[ ](\S+)[ \t]*$")
+_NEAR_MISS = re.compile(r"^\s*#+\s*e\s*x\s*e\s*r\s*c\s*i\s*s\s*e\b\s*[:#-]?\s*\d", re.IGNORECASE)
+_CHECK_CALL = re.compile(r"\b(check|solution_or_reference)\s*\(")
+# names whose use in an exercise cell means the answer may come from tlkit itself
+_GENERIC_LIBRARY_NAMES = ("get_exercise", "all_exercises", "solution_or_reference", "reference",
+                          "run_cases", "score_outcomes")
+
+
+@dataclass
+class Cell:
+    """A code cell of a notebook (``index`` counts every cell from 1, as Jupyter shows)."""
+
+    notebook: str
+    index: int
+    source: str
+    tags: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"{self.notebook}, cell {self.index}"
+
+
+@dataclass
+class ExerciseCode:
+    """What the child runs for one exercise: cells with a role each."""
+
+    exercise_id: str
+    exercise_cell: Cell
+    imports: list[Cell]
+    helpers: list[tuple[Cell, str]]  # (cell, its definitions only)
+
+    def payload_cells(self) -> list[dict[str, str]]:
+        cells = [{"label": c.label + " (imports)", "role": "imports", "source": c.source}
+                 for c in self.imports]
+        cells += [{"label": c.label + " (helpers)", "role": "helper", "source": code}
+                  for c, code in self.helpers]
+        cells.append({"label": self.exercise_cell.label, "role": "exercise",
+                      "source": self.exercise_cell.source})
+        return cells
+
+
+@dataclass
+class Submission:
+    """One student's row: their files, the code found, flags and errors."""
+
+    student: str
+    files: list[Path] = field(default_factory=list)
+    exercises: dict[str, ExerciseCode] = field(default_factory=dict)
+    flags: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------
+# Finding files
+# --------------------------------------------------------------------------------------
+
+
+def read_roster(path: Path | str) -> list[str]:
+    """Student ids, one per line (blank lines and ``#`` comments skipped), in file order."""
+    students: list[str] = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        name = line.split("#", 1)[0].strip()
+        if name and name not in students:
+            students.append(name)
+    if not students:
+        raise ValueError(f"roster {str(path)!r} names no student (one id per line)")
+    return students
+
+
+def find_submissions(root: Path | str) -> dict[str, list[Path]]:
+    """Student id -> their files (sorted); a file that is not a notebook is listed too."""
+    root = Path(root)
+    found: dict[str, list[Path]] = {}
+    for entry in sorted(root.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if entry.is_symlink() or entry.is_file():
+            student = entry.name[: -len(entry.suffix)] if entry.suffix else entry.name
+            found.setdefault(student, []).append(entry)
+        elif entry.is_dir():
+            paths = found.setdefault(entry.name, [])
+            for path in sorted(entry.rglob("*")):
+                rel = path.relative_to(entry).parts
+                if any(part.startswith(".") for part in rel):
+                    continue
+                if path.suffix.lower() == ".ipynb" and (path.is_file() or path.is_symlink()):
+                    paths.append(path)
+    return found
+
+
+# --------------------------------------------------------------------------------------
+# Reading a notebook without trusting it
+# --------------------------------------------------------------------------------------
+
+
+def _load_json(path: Path) -> Any:
+    if path.is_symlink():
+        raise ValueError("a symbolic link, not read")
+    size = path.stat().st_size
+    if size > MAX_NOTEBOOK_BYTES:
+        raise ValueError(f"{size} bytes, more than the {MAX_NOTEBOOK_BYTES} allowed")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"broken JSON ({exc.msg}, line {exc.lineno})") from None
+
+
+def parse_notebook(path: Path) -> tuple[list[Cell | None], list[str]]:
+    """(one entry per cell: a Cell for a code cell, None otherwise; problems noted).
+
+    ValueError when the file is not a notebook at all.
+    """
+    nb = _load_json(path)
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise ValueError("not a notebook: no list of cells")
+    problems: list[str] = []
+    cells: list[Cell | None] = []
+    for index, raw in enumerate(nb["cells"], start=1):
+        where = f"{path.name}, cell {index}"
+        if not isinstance(raw, dict):
+            problems.append(f"{where}: not a cell object, skipped")
+            cells.append(None)
+            continue
+        if raw.get("cell_type") != "code":
+            cells.append(None)
+            continue
+        source = raw.get("source", "")
+        if isinstance(source, list) and all(isinstance(s, str) for s in source):
+            source = "".join(source)
+        elif not isinstance(source, str):
+            problems.append(f"{where}: source is a {type(source).__name__}, not text; skipped")
+            cells.append(None)
+            continue
+        metadata = raw.get("metadata", {})
+        tags: Any = metadata.get("tags", []) if isinstance(metadata, dict) else []
+        if not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
+            problems.append(f"{where}: metadata.tags is {_short(repr(tags))}, not a list of "
+                            f"strings; tags ignored")
+            tags = []
+        cells.append(Cell(path.name, index, source, tuple(tags)))
+    return cells, problems
+
+
+def _short(text: str, n: int = 40) -> str:
+    return text if len(text) <= n else text[: n - 3] + "..."
+
+
+# --------------------------------------------------------------------------------------
+# Exercise cells, helpers, imports
+# --------------------------------------------------------------------------------------
+
+
+def _first_line(source: str) -> str:
+    for line in source.splitlines():
+        if line.strip():
+            return line.rstrip()
+    return ""
+
+
+def _marker_ids(source: str) -> list[str]:
+    match = _MARKER.match(_first_line(source))
+    return [match.group(1)] if match else []
+
+
+def _near_misses(source: str) -> list[str]:
+    """Marker-like comment lines that are not an exact first-line marker."""
+    lines = source.splitlines()
+    exact = bool(_marker_ids(source))
+    first = _first_line(source)
+    out = []
+    for line in lines:
+        text = line.rstrip()
+        if exact and text == first:
+            continue
+        if _NEAR_MISS.match(text) or _MARKER.match(text.strip()):
+            out.append(text.strip())
+    return out
+
+
+def _definitions(source: str) -> str | None:
+    """The top-level definitions of a helper cell (None: it does not parse)."""
+    from tlkit.grading.child import _strip_magics
+
+    source = _strip_magics(source)
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    lines = source.splitlines()
+    keep = []
+    for node in tree.body:
+        ok = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import,
+                               ast.ImportFrom))
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            try:
+                ast.literal_eval(node.value)
+                ok = True
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                ok = False
+        if ok:
+            first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+            keep.append("\n".join(lines[first - 1: node.end_lineno]))
+    return "\n\n".join(keep) + "\n" if keep else ""
+
+
+def extract_exercises(cells: list[Cell | None], course_ids: list[str]
+                      ) -> tuple[dict[str, ExerciseCode], list[str]]:
+    """(exercise id -> its code, flags) for the ids of the course found in one notebook."""
+    flags: list[str] = []
+    found: dict[str, ExerciseCode] = {}
+    marked: dict[str, list[Cell]] = {}
+    for cell in cells:
+        if cell is None:
+            continue
+        for exercise_id in _marker_ids(cell.source):
+            if exercise_id not in course_ids:
+                flags.append(f"{cell.label}: marker for an exercise this course does not grade "
+                             f"({exercise_id!r}); ignored")
+                continue
+            marked.setdefault(exercise_id, []).append(cell)
+        for line in _near_misses(cell.source):
+            flags.append(f"{cell.label}: near-miss marker {_short(line)!r} (a marker is "
+                         f"'### EXERCISE <id>' on the cell's first line); not graded")
+    tagged = [c for c in cells if c is not None and IMPORTS_TAG in c.tags]
+    for exercise_id, where in marked.items():
+        if len(where) > 1:
+            flags.append(f"exercise {exercise_id} is marked in {len(where)} cells "
+                         f"({', '.join(str(c.index) for c in where)} of {where[0].notebook}); "
+                         f"the last one is graded")
+        cell = where[-1]
+        position = cells.index(cell)
+        helpers: list[tuple[Cell, str]] = []
+        for above in reversed(cells[max(0, position - MAX_HELPER_CELLS):position]):
+            if (above is None or _marker_ids(above.source) or _near_misses(above.source)
+                    or _CHECK_CALL.search(above.source) or IMPORTS_TAG in above.tags):
+                break
+            code = _definitions(above.source)
+            if code is None:
+                flags.append(f"{above.label}: helper cell does not parse; not used")
+                break
+            if code:
+                helpers.insert(0, (above, code))
+        sources = [c for c in tagged if c is not cell and c.index < cell.index]
+        if not sources:
+            sources = [c for c in cells[:position] if c is not None]
+        used = _names_used([cell.source] + [code for _, code in helpers])
+        text = "\n".join(filter(None, (_imports_only(c.source, used) for c in sources)))
+        imports = [Cell(cell.notebook, sources[0].index, text)] if text else []
+        found[exercise_id] = ExerciseCode(exercise_id, cell, imports, helpers)
+    return found, flags
+
+
+def _names_used(sources: list[str]) -> set[str]:
+    used: set[str] = set()
+    for source in sources:
+        tree = _parse(source)
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, ast.Name):
+                used.add(node.id)
+    return used
+
+
+def _imports_only(source: str, used: set[str]) -> str:
+    """The import statements of a cell that bind a name in ``used`` (or ``*``)."""
+    tree = _parse(source)
+    keep = []
+    for node in tree.body if tree is not None else ():
+        if not isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        bound = {(a.asname or a.name.split(".")[0]) for a in node.names}
+        if bound & used or "*" in bound:
+            keep.append(ast.unparse(node))
+    return "\n".join(keep)
+
+
+# --------------------------------------------------------------------------------------
+# Library answers
+# --------------------------------------------------------------------------------------
+
+
+def library_use(code: ExerciseCode, exercise_name: str, library_names: tuple[str, ...]
+                ) -> list[str]:
+    """Reasons to think the answer comes from tlkit or the solutions (empty: none seen).
+
+    Looks at the exercise cell and its helpers (static: an obfuscated call is not seen).
+    Also flags an exercise name bound by an import anywhere in the code that is run.
+    """
+    names = {n.rsplit(".", 1)[-1] for n in library_names} | set(_GENERIC_LIBRARY_NAMES)
+    reasons: list[str] = []
+    own = [code.exercise_cell.source] + [text for _, text in code.helpers]
+    for source in own:
+        tree = _parse(source)
+        if tree is None:
+            continue
+        for node in ast.walk(tree):
+            used = None
+            if isinstance(node, ast.Name) and node.id in names:
+                used = node.id
+            elif isinstance(node, ast.Attribute) and node.attr in names:
+                used = node.attr
+            elif isinstance(node, ast.ImportFrom):
+                module = node.module or ""
+                if module.startswith("tlkit.exercises"):
+                    used = f"import from {module}"
+                for alias in node.names:
+                    full = f"{module}.{alias.name}"
+                    if alias.name in names or any(full == n or full.startswith(n + ".") or
+                                                  module == n for n in library_names):
+                        used = full
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if any(alias.name == n or alias.name.startswith(n + ".")
+                           for n in library_names):
+                        used = alias.name
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and (
+                    "solutions" in node.value or ".ipynb" in node.value):
+                used = f"the path {_short(node.value, 30)!r}"
+            if used and f"uses {used}" not in reasons:
+                reasons.append(f"uses {used}")
+    for cell in code.imports + [c for c, _ in code.helpers] + [code.exercise_cell]:
+        tree = _parse(cell.source)
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                for alias in node.names:
+                    if (alias.asname or alias.name.split(".")[0]) == exercise_name:
+                        reasons.append(f"imports {exercise_name} instead of writing it")
+    return reasons
+
+
+def _parse(source: str) -> ast.Module | None:
+    from tlkit.grading.child import _strip_magics
+
+    try:
+        return ast.parse(_strip_magics(source))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
