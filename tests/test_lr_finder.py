@@ -38,7 +38,7 @@ def test_sweep_is_exponential_and_the_suggestion_sensible():
 def test_stops_on_divergence():
     X, _ = blobs()
     y = np.random.default_rng(0).integers(0, 3, len(X))
-    result = lr_find(FromScratch("simple", 6, 3), X, y, start=1e-4, end=1e4, steps=100,
+    result = lr_find(FromScratch("simple", 3, input_shape=6), X, y, start=1e-4, end=1e4, steps=100,
                      optimizer="sgd")
     assert result.diverged and len(result.lrs) < 100
     assert result.suggestion < result.lrs[-1]
@@ -47,7 +47,7 @@ def test_stops_on_divergence():
 @pytest.mark.parametrize("make", [
     lambda: FineTuner(PretrainedModel("medium", 6), 3, "all", bn_mode="train"),
     lambda: FeatureExtractor(PretrainedModel("medium", 6), 3),
-    lambda: FromScratch("medium", 6, 3),
+    lambda: FromScratch("medium", 3, input_shape=6),
 ])
 def test_weights_are_restored(make):
     X, y = blobs()
@@ -68,6 +68,23 @@ def test_a_bare_model_is_left_untouched():
     assert len(result.lrs) >= 5
     assert all(np.array_equal(before[k], v) for k, v in model.state_dict().items())
     assert not any(model.is_frozen(n) for n in model.get_layer_names())
+
+
+def test_the_sweep_runs_on_the_trainer_and_reports_a_tied_range():
+    X, y = blobs(n=40)
+    result = lr_find(FeatureExtractor(PretrainedModel("simple", 6), 3), X, y, steps=30,
+                     batch_size=16)  # 40 examples: 3 balanced batches (14, 13, 13) per epoch
+    assert len(result.lrs) == 30  # 10 epochs of 3 steps, stopped after the 30th
+    lo, hi = result.ties_within(0.25)
+    assert lo <= result.steepest <= hi
+    inside = (result.lrs >= lo) & (result.lrs <= hi)
+    steepest_slope = np.nanmin(result.slopes)
+    assert np.all(result.slopes[inside] <= 0.75 * steepest_slope + 1e-12)
+    assert result.ties_within(0.0) == (result.steepest, result.steepest)
+    wider = result.ties_within(0.9)
+    assert wider[0] <= lo and wider[1] >= hi
+    with pytest.raises(ValueError, match="band"):
+        result.ties_within(1.5)
 
 
 def test_bad_arguments():

@@ -22,7 +22,7 @@ from tlkit.strategy_rule import (
 @pytest.mark.parametrize(
     ("size", "category"),
     [(1, "small"), (999, "small"), (1000, "medium"), (9999, "medium"), (10000, "large"),
-     (99999, "large"), (100000, "very_large"), (10**9, "very_large"),
+     (99999, "large"), (100000, "large"), (10**9, "large"),
      (np.int64(5000), "medium")],
 )
 def test_size_category_boundaries(size, category):
@@ -40,7 +40,7 @@ def test_size_category_boundaries(size, category):
         (5000, "low", "fine_tuning", 0.25),
         (50000, "high", "fine_tuning", 0.0),
         (50000, "medium", "fine_tuning", 0.0),
-        (50000, "low", "fine_tuning", 0.0),
+        (50000, "low", "from_scratch", 0.0),  # the course: large and different -> from scratch
         (500000, "high", "fine_tuning", 0.0),
         (500000, "medium", "fine_tuning", 0.0),
         (500000, "low", "from_scratch", 0.0),
@@ -59,6 +59,10 @@ def test_the_table_covers_every_cell_once():
         assert (cell.strategy == "feature_extraction") == (cell.freeze == 1.0)
         if cell.strategy == "from_scratch":
             assert cell.freeze == 0.0
+
+
+def test_the_large_and_different_cell_names_the_alternative():
+    assert "fine-tuning" in explain(50_000, "low").lower()
 
 
 @pytest.mark.parametrize("bad", [0, -5, 3.0, 2.5, "100", None, True])

@@ -98,11 +98,21 @@ def build_head(
     rng: np.random.Generator,
     hidden_units: int | None = None,
     dropout: float = 0.0,
+    feature_dropout: float = 0.0,
 ) -> Block:
-    """The new classifier: softmax regression, or one hidden ReLU layer with dropout."""
+    """The new classifier: softmax regression, or one hidden ReLU layer.
+
+    ``dropout`` acts on the hidden layer's output (it needs ``hidden_units``);
+    ``feature_dropout`` on the features coming in, only when asked for.
+    """
+    if dropout > 0 and not hidden_units:
+        raise ValueError(
+            f"dropout={dropout} applies to the head's hidden layer, and there is none: give "
+            "hidden_units, or use feature_dropout for dropout on the features"
+        )
     layers = []
-    if dropout > 0:
-        layers.append(("dropout_in", Dropout(dropout, rng=rng)))
+    if feature_dropout > 0:
+        layers.append(("dropout_in", Dropout(feature_dropout, rng=rng)))
     if hidden_units:
         layers += [("hidden", Dense(in_features, hidden_units, rng=rng)), ("relu", ReLU())]
         if dropout > 0:

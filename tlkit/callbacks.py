@@ -3,7 +3,9 @@
 A callback overrides any of the ``on_*`` methods. ``logs`` is a dict with the
 epoch's ``loss``, ``accuracy`` (and ``val_loss``, ``val_accuracy`` when
 validation data is given) plus ``epoch``, ``epochs`` and ``learning_rate``.
-Setting ``trainer.stop_training = True`` ends training after the current epoch.
+Setting ``trainer.stop_training = True`` in ``on_batch_end`` ends training after that
+batch; in ``on_epoch_end``, after that epoch. ``on_batch_begin`` may change
+``trainer.optimizer.lr`` for the coming update (the learning-rate finder does).
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ class Callback:
     def on_train_begin(self, trainer) -> None: ...
 
     def on_epoch_begin(self, trainer, epoch: int) -> None: ...
+
+    def on_batch_begin(self, trainer, batch: int) -> None:
+        """Before the batch's update; ``trainer.optimizer.lr`` is the rate it will use."""
 
     def on_batch_end(self, trainer, batch: int, logs: dict) -> None: ...
 

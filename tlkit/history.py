@@ -11,6 +11,7 @@ class TrainingHistory:
 
     ``learning_rates`` maps each block name to its learning rate per epoch
     (0.0 while the block is frozen), so the schedule of every block can be plotted.
+    ``updates`` counts the minibatch updates the training loop really ran.
     """
 
     loss: list[float] = field(default_factory=list)
@@ -21,6 +22,7 @@ class TrainingHistory:
     trainable_blocks: list[list[str]] = field(default_factory=list)
     train_time: float = 0.0
     stopped_early: bool = False
+    updates: int = 0
 
     @property
     def epochs(self) -> int:

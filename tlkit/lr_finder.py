@@ -1,7 +1,8 @@
 """The learning-rate range test (Smith, 2017; fastai's ``lr_find``).
 
 Train for a short while with a learning rate that grows exponentially from ``start`` to
-``end``, one minibatch per step, and watch the (smoothed) loss: at first it barely moves,
+``end``, one minibatch per step (the strategy's own ``train`` on the one Trainer, with the
+:class:`LRSweep` callback setting each step's rate), and watch the (smoothed) loss: at first it barely moves,
 then falls quickly, then explodes. A good learning rate sits where the loss falls
 fastest (the *steepest* descent), or a tenth of the rate at the minimum (*min/10*):
 far enough from the explosion. The sweep stops as soon as the smoothed loss exceeds
@@ -16,10 +17,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .config import TrainingConfig
-from .nn.losses import softmax_cross_entropy
-from .training import make_optimizer
-from .validation import as_labels, check_choice, check_int, check_positive
+from .callbacks import Callback
+from .config import OPTIMIZERS
+from .training import TrainingDivergedError
+from .validation import check_choice, check_int, check_positive
 
 SUGGESTION_METHODS = ("steepest", "min10")
 
@@ -37,10 +38,31 @@ class LRFinderResult:
     diverged: bool
     method: str = "steepest"
     notes: list[str] = field(default_factory=list)
+    slopes: np.ndarray | None = None  # d(smoothed loss) / d(log lr) per step; NaN where not measured
 
     @property
     def min_over_10(self) -> float:
         return self.min_loss_lr / 10
+
+    def ties_within(self, band: float = 0.25) -> tuple[float, float]:
+        """The range of rates tied with the steepest one: ``(lo, hi)``, the contiguous run of
+        steps around it whose loss falls at least ``(1 - band)`` times as fast.
+
+        A sweep's "best" rate is one point of a flat region; any rate in this range is as
+        good a guess (``band=0.25``: within 25% of the steepest descent).
+        """
+        if isinstance(band, bool) or not isinstance(band, int | float) or not 0 <= band < 1:
+            raise ValueError(f"band must be a number in [0, 1); got {band!r}")
+        index = int(np.argmin(np.abs(self.lrs - self.steepest)))
+        if self.slopes is None or not np.isfinite(self.slopes[index]) or self.slopes[index] >= 0:
+            return (self.steepest, self.steepest)
+        tied = np.isfinite(self.slopes) & (self.slopes <= (1 - band) * self.slopes[index])
+        lo = hi = index
+        while lo > 0 and tied[lo - 1]:
+            lo -= 1
+        while hi < len(tied) - 1 and tied[hi + 1]:
+            hi += 1
+        return (float(self.lrs[lo]), float(self.lrs[hi]))
 
     def plot(self, ax=None):
         """Loss against learning rate (log axis), with the suggestion marked: ``plots.plot_lr_finder``."""
@@ -50,9 +72,43 @@ class LRFinderResult:
 
     def __repr__(self) -> str:
         state = "diverged" if self.diverged else "reached the end"
+        lo, hi = self.ties_within()
         return (f"LRFinderResult({len(self.lrs)} steps from {self.lrs[0]:.2g} to {self.lrs[-1]:.2g}, "
                 f"{state}; suggestion {self.suggestion:.3g} ({self.method}), steepest "
-                f"{self.steepest:.3g}, min/10 {self.min_over_10:.3g})")
+                f"{self.steepest:.3g} (tied within 25%: {lo:.3g} to {hi:.3g}), "
+                f"min/10 {self.min_over_10:.3g})")
+
+
+class LRSweep(Callback):
+    """The range test as a callback: step ``i`` trains at ``lrs[i]``; stops at the end or on divergence.
+
+    It records the raw minibatch losses and their bias-corrected exponential moving average,
+    and stops the run when the smoothed loss exceeds ``divergence_factor`` times its best.
+    """
+
+    def __init__(self, lrs: np.ndarray, smoothing: float = 0.98, divergence_factor: float = 4.0) -> None:
+        self.lrs = np.asarray(lrs, dtype=np.float64)
+        self.smoothing, self.divergence_factor = smoothing, divergence_factor
+        self.raw: list[float] = []
+        self.smoothed: list[float] = []
+        self.diverged = False
+        self._average, self._best = 0.0, math.inf
+
+    def on_batch_begin(self, trainer, batch: int) -> None:
+        trainer.optimizer.lr = float(self.lrs[len(self.raw)])
+
+    def on_batch_end(self, trainer, batch: int, logs: dict) -> None:
+        loss = float(logs["loss"])
+        step = len(self.raw)
+        self._average = self.smoothing * self._average + (1 - self.smoothing) * loss
+        value = self._average / (1 - self.smoothing ** (step + 1))
+        self.raw.append(loss)
+        self.smoothed.append(value)
+        if value > self.divergence_factor * self._best:
+            self.diverged = True
+        self._best = min(self._best, value)
+        if self.diverged or len(self.raw) == len(self.lrs):
+            trainer.stop_training = True
 
 
 def _as_strategy(model_or_strategy, y):
@@ -89,60 +145,45 @@ def lr_find(
 ) -> LRFinderResult:
     """Sweep the learning rate exponentially from ``start`` to ``end`` and suggest one.
 
-    ``model_or_strategy`` is a strategy (its trainable blocks and per-block multipliers are
-    swept, as ``train`` would use them) or a ``PretrainedModel`` (a copy is fine-tuned
-    with its currently unfrozen blocks and a new head). ``method`` picks the suggestion:
-    ``"steepest"`` (steepest descent of the smoothed loss) or ``"min10"``.
+    ``model_or_strategy`` is a strategy (its own ``train`` runs the sweep, with its trainable
+    blocks and per-block multipliers; fine-tuning without a warm-up) or a ``PretrainedModel``
+    (a copy is fine-tuned with its currently unfrozen blocks and a new head). The weights are
+    restored afterwards. ``method`` picks the suggestion: ``"steepest"`` (steepest descent of
+    the smoothed loss) or ``"min10"``.
     """
+    from .strategies import FineTuner
+
     start = check_positive(start, "start")
     end = check_positive(end, "end")
     if end <= start:
         raise ValueError(f"end must be > start ({start:g}); got {end:g}")
     steps = check_int(steps, "steps", 5)
+    batch_size = check_int(batch_size, "batch_size", 1)
     check_choice(method, "method", SUGGESTION_METHODS)
+    check_choice(optimizer, "optimizer", OPTIMIZERS)
     if not 0 <= smoothing < 1:
         raise ValueError(f"smoothing must be in [0, 1); got {smoothing!r}")
     divergence_factor = check_positive(divergence_factor, "divergence_factor")
     strategy = _as_strategy(model_or_strategy, y)
-    config = strategy._config({"learning_rate": start, "batch_size": batch_size, "seed": seed,
-                               "optimizer": optimizer})
-    batch, _ = strategy._inputs(X, "X")
-    labels = as_labels(y, len(batch), strategy.num_classes)
+    n = len(strategy.base.to_network_input(X, "X")[0])
 
-    network, inputs, multipliers, context = strategy._training_setup(batch, config)
-    saved = network.state_dict()
-    opt = make_optimizer(TrainingConfig(learning_rate=start, optimizer=optimizer))
-    rng = np.random.default_rng(seed)
     lrs = start * (end / start) ** (np.arange(steps) / (steps - 1))
-    raw, smoothed, average, best, diverged = [], [], 0.0, math.inf, False
-    order = rng.permutation(len(inputs))
-    position = 0
+    sweep = LRSweep(lrs, smoothing, divergence_factor)
+    config = {"epochs": math.ceil(steps / math.ceil(n / batch_size)), "learning_rate": start,
+              "batch_size": batch_size, "seed": seed, "optimizer": optimizer, "callbacks": [sweep]}
+    if isinstance(strategy, FineTuner):
+        config["warmup_epochs"] = 0
+    network = strategy.network
+    saved, history = network.state_dict(), strategy.history
     try:
-        with context, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            for step, lr in enumerate(lrs):
-                if position + batch_size > len(order) and position > 0:
-                    order, position = rng.permutation(len(inputs)), 0
-                idx = order[position:position + batch_size]
-                position += batch_size
-                logits = network.forward(inputs[idx], training=True)
-                loss, grad = softmax_cross_entropy(logits, labels[idx])
-                if not math.isfinite(loss):
-                    diverged = True
-                    break
-                average = smoothing * average + (1 - smoothing) * loss
-                value = average / (1 - smoothing ** (step + 1))
-                raw.append(float(loss))
-                smoothed.append(float(value))
-                if value > divergence_factor * best:
-                    diverged = True
-                    break
-                best = min(best, value)
-                network.backward(grad)
-                opt.lr = float(lr)
-                opt.step(network.param_groups(multipliers))
+        strategy.train(X, y, config)
+    except TrainingDivergedError:  # a NaN or exploding loss: the sweep ends there
+        sweep.diverged = True
     finally:
         network.load_state_dict(saved)
-    return _result(lrs[:len(smoothed)], np.array(smoothed), np.array(raw), diverged, method)
+        strategy.history = history
+    count = len(sweep.smoothed)
+    return _result(lrs[:count], np.array(sweep.smoothed), np.array(sweep.raw), sweep.diverged, method)
 
 
 def _result(lrs, losses, raw, diverged, method) -> LRFinderResult:
@@ -153,9 +194,10 @@ def _result(lrs, losses, raw, diverged, method) -> LRFinderResult:
     usable = len(losses) - 1 if diverged and len(losses) > 2 else len(losses)
     lo = min(max(usable // 10, 1), max(usable - 2, 0))
     min_index = int(np.argmin(losses[:usable]))
+    slopes = np.full(len(losses), np.nan)
     if usable - lo >= 3:
-        slopes = np.gradient(losses[lo:usable], np.log(lrs[lo:usable]))
-        steep_index = lo + int(np.argmin(slopes))
+        slopes[lo:usable] = np.gradient(losses[lo:usable], np.log(lrs[lo:usable]))
+        steep_index = lo + int(np.argmin(slopes[lo:usable]))
     else:
         steep_index = min_index
         notes.append("too few steps before divergence to measure a slope; used the minimum")
@@ -163,4 +205,4 @@ def _result(lrs, losses, raw, diverged, method) -> LRFinderResult:
     suggestion = steepest if method == "steepest" else min_lr / 10
     return LRFinderResult(lrs=np.asarray(lrs, dtype=np.float64), losses=losses, raw_losses=raw,
                           suggestion=suggestion, steepest=steepest, min_loss_lr=min_lr,
-                          diverged=diverged, method=method, notes=notes)
+                          diverged=diverged, method=method, notes=notes, slopes=slopes)

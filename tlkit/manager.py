@@ -374,7 +374,7 @@ class TransferLearningManager:
                 lambda: FeatureExtractor(base.copy(), num_classes, seed=seed),
                 TrainingConfig(learning_rate=rates["feature_extraction"], **common)),
             "fine_tuning": (
-                lambda: FineTuner(base.copy(), num_classes, layers_to_unfreeze, seed=seed),
+                lambda: FineTuner(base.copy(), num_classes, layers_to_unfreeze or "top_half", seed=seed),
                 FineTuningConfig(learning_rate=rates["fine_tuning"], **common)),
             "from_scratch": (
                 lambda: FromScratch.like(base, num_classes, seed=seed),

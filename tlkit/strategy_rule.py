@@ -15,10 +15,16 @@ Two questions decide the strategy:
 
 Size categories (``dataset_size`` = number of labelled training examples)::
 
-    small       dataset_size <   1,000
-    medium       1,000 <= dataset_size <  10,000
-    large       10,000 <= dataset_size < 100,000
-    very_large 100,000 <= dataset_size
+    small       dataset_size <  1,000
+    medium       1,000 <= dataset_size < 10,000
+    large       10,000 <= dataset_size
+
+The table (strategy, and the fraction of the base's blocks kept frozen from the input)::
+
+                 high similarity          medium similarity        low similarity
+    small        feature_extraction (all) fine_tuning (1/2)        fine_tuning (1/2)
+    medium       fine_tuning (1/2)        fine_tuning (1/4)        fine_tuning (1/4)
+    large        fine_tuning (none)       fine_tuning (none)       from_scratch (none)
 """
 
 from __future__ import annotations
@@ -39,11 +45,11 @@ __all__ = [
 ]
 
 SIMILARITIES: tuple[str, ...] = ("high", "medium", "low")
-SIZE_CATEGORIES: tuple[str, ...] = ("small", "medium", "large", "very_large")
+SIZE_CATEGORIES: tuple[str, ...] = ("small", "medium", "large")
 STRATEGIES: tuple[str, ...] = ("feature_extraction", "fine_tuning", "from_scratch")
 
 # Lower bounds (inclusive) of the size categories above "small".
-SIZE_BOUNDARIES: dict[str, int] = {"medium": 1_000, "large": 10_000, "very_large": 100_000}
+SIZE_BOUNDARIES: dict[str, int] = {"medium": 1_000, "large": 10_000}
 
 
 class RuleCell(NamedTuple):
@@ -89,7 +95,7 @@ RULE: dict[tuple[str, str], RuleCell] = {
         "Enough data and a different task: most blocks must adapt, but the first quarter "
         "still holds generic features worth keeping.",
     ),
-    # --- large: 10,000 to 99,999 examples --------------------------------------------------
+    # --- large: 10,000 examples or more ----------------------------------------------------
     ("large", "high"): RuleCell(
         "fine_tuning", 0.0,
         "Plenty of data: fine-tune every block, with a low learning rate so the good "
@@ -101,39 +107,23 @@ RULE: dict[tuple[str, str], RuleCell] = {
         "starting point than random ones.",
     ),
     ("large", "low"): RuleCell(
-        "fine_tuning", 0.0,
-        "Plenty of data for a different task: fine-tune every block, starting from the "
-        "pretrained weights, which still beat a random start at this size.",
-    ),
-    # --- very large: 100,000 examples or more ----------------------------------------------
-    ("very_large", "high"): RuleCell(
-        "fine_tuning", 0.0,
-        "A very large dataset for a similar task: fine-tune everything; the pretrained start "
-        "still saves training time.",
-    ),
-    ("very_large", "medium"): RuleCell(
-        "fine_tuning", 0.0,
-        "A very large dataset for a somewhat similar task: fine-tune everything, starting "
-        "from the pretrained weights.",
-    ),
-    ("very_large", "low"): RuleCell(
         "from_scratch", 0.0,
-        "A very large dataset for a very different task: there is enough data to learn "
-        "task-specific features from scratch, and the source features may even mislead.",
+        "Plenty of data for a different task: there is enough data to learn task-specific "
+        "features from random weights, and the source features may even mislead (negative "
+        "transfer). Fine-tuning every block is the alternative to compare it with: "
+        "it sometimes still gets there sooner.",
     ),
 }
 
 
 def size_category(dataset_size: int) -> str:
-    """Return "small", "medium", "large" or "very_large" for a number of examples."""
+    """Return "small" (< 1,000), "medium" (1,000-9,999) or "large" (>= 10,000)."""
     _check_size(dataset_size)
     if dataset_size < SIZE_BOUNDARIES["medium"]:
         return "small"
     if dataset_size < SIZE_BOUNDARIES["large"]:
         return "medium"
-    if dataset_size < SIZE_BOUNDARIES["very_large"]:
-        return "large"
-    return "very_large"
+    return "large"
 
 
 def choose_strategy(dataset_size: int, task_similarity: str) -> str:

@@ -43,8 +43,23 @@ def evaluate(network: Network, X: np.ndarray, y: np.ndarray, batch_size: int = 5
     return float(loss), float(np.mean(np.argmax(logits, axis=1) == y))
 
 
+def minibatch_sizes(n: int, batch_size: int) -> list[int]:
+    """The sizes of one epoch's minibatches: ``k = ceil(n / batch_size)`` balanced batches.
+
+    The sizes differ by at most one (``n // k + 1`` for the first ``n % k`` batches, ``n // k``
+    for the rest), so no epoch ends on a tiny batch: 100 examples at batch 32 give
+    4 batches of 25, not 32 + 32 + 32 + 4. An epoch is therefore exactly ``k`` updates.
+    """
+    k = math.ceil(n / batch_size)
+    return [n // k + (1 if i < n % k else 0) for i in range(k)]
+
+
 class Trainer:
     """Runs ``config.epochs`` epochs of minibatch training on ``network``.
+
+    Every epoch shuffles the examples and splits them into ``ceil(n / batch_size)``
+    balanced minibatches (:func:`minibatch_sizes`), one update each; ``history.updates``
+    counts the updates really run. A callback may set ``stop_training`` at any batch.
 
     ``multipliers`` maps block names to learning-rate multipliers (missing: 1.0);
     callbacks may change it, or the blocks' ``trainable`` flags, between epochs.
@@ -112,23 +127,27 @@ class Trainer:
                 # Callbacks change frozen blocks and multipliers between epochs, not within one;
                 # gradients are written in place, so the groups stay valid for the whole epoch.
                 self._groups = self.network.param_groups(self.multipliers)
-                order = self.rng.permutation(n)
-                loss_sum, correct = 0.0, 0
-                for batch in range(steps_per_epoch):
-                    idx = order[batch * config.batch_size : (batch + 1) * config.batch_size]
+                batches = np.array_split(self.rng.permutation(n), steps_per_epoch)
+                loss_sum, correct, seen = 0.0, 0, 0
+                for batch, idx in enumerate(batches):
                     xb = X[idx]
                     if config.augment is not None:
                         xb = np.asarray(config.augment(xb, self.rng), dtype=np.float32)
                     step_index = epoch * steps_per_epoch + batch
                     self.optimizer.lr = config.learning_rate * self.schedule(step_index / total_steps)
+                    self._emit("on_batch_begin", batch)
                     loss, hits = self._train_step(xb, y[idx], epoch, batch)
+                    self.history.updates += 1
                     loss_sum += loss * len(idx)
                     correct += hits
+                    seen += len(idx)
                     self._emit("on_batch_end", batch, {"loss": loss, "batch_size": len(idx)})
-                logs = self._end_epoch(epoch, loss_sum / n, correct / n, X_val, y_val)
+                    if self.stop_training:
+                        break
+                logs = self._end_epoch(epoch, loss_sum / seen, correct / seen, X_val, y_val)
                 self._emit("on_epoch_end", epoch, logs)
                 if self.stop_training:
-                    self.history.stopped_early = epoch + 1 < config.epochs
+                    self.history.stopped_early = epoch + 1 < config.epochs or seen < n
                     break
         self.history.train_time = max(time.perf_counter() - start, 1e-9)
         self._emit("on_train_end")

@@ -34,7 +34,6 @@ def test_train_returns_history_and_learns(base):
     h = fe.train(X, y, {"epochs": 15, "learning_rate": 0.05})
     assert isinstance(h, TrainingHistory)
     assert h.epochs == 15 and len(h.loss) == len(h.accuracy) == 15
-    assert h.train_time > 0
     assert h.val_loss == [] and h.val_accuracy == []
     assert h.loss[-1] < h.loss[0]
     assert fe.score(X, y) > 0.9
@@ -141,10 +140,32 @@ def test_bad_num_classes(base, num_classes):
         FeatureExtractor(base, num_classes)
 
 
+def head_layers(strategy) -> list[str]:
+    return [name for name, _ in strategy.head.layers]
+
+
+def test_dropout_acts_on_the_hidden_layer_and_on_the_features_only_when_asked(base):
+    assert head_layers(FeatureExtractor(base, 3)) == ["fc"]
+    assert head_layers(FeatureExtractor(base, 3, hidden_units=8, dropout=0.2)) == [
+        "hidden", "relu", "dropout", "fc"]
+    assert head_layers(FeatureExtractor(base, 3, feature_dropout=0.1)) == ["dropout_in", "fc"]
+    assert head_layers(FeatureExtractor(base, 3, hidden_units=8, dropout=0.2, feature_dropout=0.1)) == [
+        "dropout_in", "hidden", "relu", "dropout", "fc"]
+    with pytest.raises(ValueError, match=r"dropout=0.5 applies to the head's hidden layer.*hidden_units"):
+        FeatureExtractor(base, 3, dropout=0.5)
+    with pytest.raises(ValueError, match="feature_dropout"):
+        FeatureExtractor(base, 3, feature_dropout=1.5)
+
+
+def test_options_are_keyword_only(base):
+    with pytest.raises(TypeError):
+        FeatureExtractor(base, 3, 8)
+
+
 def test_bad_base_and_head_options(base):
     with pytest.raises(TypeError, match="PretrainedModel"):
         FeatureExtractor("medium", 3)
     with pytest.raises(ValueError, match="dropout"):
-        FeatureExtractor(base, 3, dropout=1.0)
+        FeatureExtractor(base, 3, hidden_units=4, dropout=1.0)
     with pytest.raises(ValueError, match="hidden_units"):
         FeatureExtractor(base, 3, hidden_units=0)

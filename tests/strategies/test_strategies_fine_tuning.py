@@ -28,15 +28,31 @@ def cfg(**kw):
     return FineTuningConfig(**{"epochs": 4, "warmup_epochs": 1, **kw})
 
 
+@pytest.mark.parametrize("arch", ["simple", "medium", "deep"])
+def test_default_freezes_every_base_layer(arch):
+    # The course's contract: FineTuner(base, k) freezes all, then unfreezes the named ones (none).
+    base = PretrainedModel(arch, 6)
+    ft = FineTuner(base, 3)
+    assert ft.unfrozen_layers() == []
+    assert all(base.is_frozen(n) for n in base.get_layer_names())
+    assert ft.trainable_layers() == ["head"]
+
+
 @pytest.mark.parametrize(("arch", "expected"), [
     ("simple", ["layer2"]), ("medium", ["layer3", "layer4"]),
     ("deep", ["layer5", "layer6", "layer7", "layer8"]),
 ])
-def test_default_unfreezes_the_top_half(arch, expected):
+def test_top_half_is_an_explicit_choice(arch, expected):
     base = PretrainedModel(arch, 6)
-    ft = FineTuner(base, 3)
+    ft = FineTuner(base, 3, "top_half")
     assert ft.unfrozen_layers() == expected
     assert all(base.is_frozen(n) == (n not in expected) for n in base.get_layer_names())
+
+
+def test_arguments_after_layers_to_unfreeze_are_keyword_only(medium):
+    with pytest.raises(TypeError):
+        FineTuner(medium, 3, "all", 8)  # hidden_units must be named
+    assert FineTuner(medium, 3, "all", hidden_units=8).hidden_units == 8
 
 
 def test_named_and_all_layers(medium):
@@ -61,7 +77,7 @@ def test_set_layer_learning_rate_rejects_bad_rates(medium, lr):
 
 def test_warmup_trains_the_head_first_then_the_blocks_join(medium):
     X, y = blobs()
-    ft = FineTuner(medium, 3)
+    ft = FineTuner(medium, 3, "top_half")
     h = ft.train(X, y, cfg(epochs=5, warmup_epochs=2, learning_rate=0.01))
     assert h.trainable_blocks[:2] == [["head"], ["head"]]
     assert h.trainable_blocks[2:] == [["layer3", "layer4", "head"]] * 3
@@ -73,7 +89,7 @@ def test_warmup_trains_the_head_first_then_the_blocks_join(medium):
 
 def test_default_warmup_is_ten_percent(medium):
     X, y = blobs(n=9)
-    h = FineTuner(medium, 3).train(X, y, {"epochs": 3})
+    h = FineTuner(medium, 3, "top_half").train(X, y, {"epochs": 3})
     assert h.trainable_blocks[0] == ["head"] and "layer4" in h.trainable_blocks[1]
     with pytest.raises(ValueError, match=r"warmup_epochs.*<= epochs \(3\).*got 4"):
         FineTuner(medium, 3).train(X, y, {"epochs": 3, "warmup_epochs": 4})
@@ -88,7 +104,7 @@ def test_decay_multipliers(medium):
     assert [deep[f"layer{i}"] for i in range(1, 9)] == pytest.approx(
         [0.01] * 3 + [0.1] * 4 + [1.0])
     # only the unfrozen blocks are spread; frozen ones train at 0
-    assert FineTuner(medium, 3).learning_rates(cfg(learning_rate=1.0)) == pytest.approx(
+    assert FineTuner(medium, 3, "top_half").learning_rates(cfg(learning_rate=1.0)) == pytest.approx(
         {"layer1": 0, "layer2": 0, "layer3": 0.01, "layer4": 1.0, "head": 1.0})
 
 
@@ -156,10 +172,10 @@ def test_bn_mode_is_checked(medium):
 
 def test_accepts_training_config_and_learns(medium):
     X, y = blobs()
-    ft = FineTuner(medium, 3)
+    ft = FineTuner(medium, 3, "top_half")
     h = ft.train(X, y, TrainingConfig(epochs=10, learning_rate=0.01),
                  validation_data=(X[:12], y[:12]))
-    assert h.train_time > 0 and len(h.val_accuracy) == 10
+    assert len(h.val_accuracy) == 10
     assert ft.score(X, y) > 0.9
     assert isinstance(ft.predict(X[0]), int)
     assert np.allclose(ft.predict_proba(X).sum(axis=1), 1, atol=1e-5)
@@ -176,7 +192,8 @@ def test_same_seed_same_numbers():
     X, y = blobs()
     results = []
     for _ in range(2):
-        ft = FineTuner(PretrainedModel("medium", 6), 3, "all", bn_mode="train", dropout=0.2)
+        ft = FineTuner(PretrainedModel("medium", 6), 3, "all", bn_mode="train", hidden_units=8,
+                       dropout=0.2)
         h = ft.train(X, y, cfg(seed=3))
         results.append((h.loss, ft.predict_proba(X)))
     assert results[0][0] == results[1][0] and np.array_equal(results[0][1], results[1][1])

@@ -19,25 +19,58 @@ def blobs(n=48, d=6, k=3, seed=0):
 
 def test_same_architecture_random_weights_everything_trains():
     pretrained = PretrainedModel("medium", 6)
-    scratch = FromScratch("medium", 6, 3)
+    scratch = FromScratch("medium", 3, input_shape=6)
     assert scratch.get_layer_names() == pretrained.get_layer_names() + ["head"]
     assert scratch.base.source["kind"] == "random initialisation"
     assert scratch.trainable_layers() == scratch.get_layer_names()
     mine, theirs = scratch.base.state_dict(), pretrained.state_dict()
     assert mine.keys() == theirs.keys()
     assert not np.array_equal(mine["layer1.dense.W"], theirs["layer1.dense.W"])
-    like = FromScratch.like(pretrained, 3)
-    assert like.architecture == "medium" and like.input_shape == (6,)
+
+
+def test_a_base_gives_its_architecture_and_shape_never_its_weights():
+    pretrained = PretrainedModel("simple", (8, 8))
+    before = pretrained.state_dict()
+    scratch = FromScratch(pretrained, 4, seed=1)
+    assert scratch.architecture == "simple" and scratch.input_shape == (8, 8)
+    assert scratch.num_classes == 4
+    assert not np.array_equal(scratch.base.state_dict()["layer1.conv.W"], before["layer1.conv.W"])
+    assert scratch.base is not pretrained
+    assert all(np.array_equal(v, pretrained.state_dict()[k]) for k, v in before.items())
+    same = FromScratch("simple", 4, input_shape=(8, 8), seed=1).base.state_dict()
+    assert all(np.array_equal(same[k], v) for k, v in scratch.base.state_dict().items())
+    like = FromScratch.like(pretrained, 4, seed=1)
+    assert like.input_shape == (8, 8) and like.architecture == "simple"
+    with pytest.raises(ValueError, match="contradicts"):
+        FromScratch(pretrained, 4, input_shape=6)
+
+
+def test_the_old_argument_order_still_works_with_a_deprecation_warning():
+    with pytest.warns(DeprecationWarning, match="FromScratch"):
+        old = FromScratch("simple", 6, 3)
+    assert old.input_shape == (6,) and old.num_classes == 3
+    with pytest.raises(TypeError, match="positional"):
+        FromScratch("simple", 6, 3, 7)
 
 
 def test_learns_with_the_same_api():
     X, y = blobs()
-    scratch = FromScratch("simple", 6, 3)
+    scratch = FromScratch("simple", 3, input_shape=6)
     h = scratch.train(X, y, {"epochs": 10, "learning_rate": 0.01}, validation_data=(X, y))
-    assert h.epochs == 10 and h.train_time > 0 and len(h.val_loss) == 10
+    assert h.epochs == 10 and len(h.val_loss) == 10
     assert scratch.score(X, y) > 0.9
     assert isinstance(scratch.predict(X[0]), int) and scratch.predict(X).shape == (48,)
     assert np.allclose(scratch.predict_proba(X).sum(axis=1), 1, atol=1e-5)
+
+
+@pytest.mark.parametrize("architecture", ["simple", "medium", "deep"])
+def test_fits_a_single_example(architecture):
+    # A minibatch of one has no batch statistics: BatchNorm must not erase the example.
+    x = [0.3, -1.2, 0.7]
+    for label in (0, 1):
+        scratch = FromScratch(architecture, 2, input_shape=3)
+        scratch.train([x], [label], {"epochs": 30, "learning_rate": 0.01})
+        assert scratch.predict(x) == label
 
 
 def test_seeds():
@@ -45,17 +78,20 @@ def test_seeds():
     assert all(np.array_equal(a[k], b[k]) for k in a)
     assert not np.array_equal(a["layer1.conv.W"], c["layer1.conv.W"])
     X, y = blobs()
-    losses = [FromScratch("simple", 6, 3, seed=2).train(X, y, {"epochs": 2}).loss for _ in range(2)]
+    losses = [FromScratch("simple", 3, input_shape=6, seed=2).train(X, y, {"epochs": 2}).loss
+              for _ in range(2)]
     assert losses[0] == losses[1]
 
 
 def test_bad_arguments():
     with pytest.raises(ValueError, match="architecture.*'simple'.*got 'huge'"):
-        FromScratch("huge", 6, 3)
+        FromScratch("huge", 3, input_shape=6)
     with pytest.raises(ValueError, match="num_classes"):
-        FromScratch("simple", 6, 1)
+        FromScratch("simple", 1, input_shape=6)
     with pytest.raises(ValueError, match="input_shape"):
-        FromScratch("simple", (2, 3, 4), 3)
+        FromScratch("simple", 3, input_shape=(2, 3, 4))
+    with pytest.raises(TypeError, match="base_or_architecture"):
+        FromScratch(42, 3)
 
 
 def strategies():
@@ -63,7 +99,7 @@ def strategies():
         "feature_extraction": lambda: FeatureExtractor(PretrainedModel("medium", 6), 3),
         "fine_tuning": lambda: FineTuner(PretrainedModel("medium", 6), 3, ["layer3", "layer4"],
                                          bn_mode="train"),
-        "from_scratch": lambda: FromScratch("medium", 6, 3),
+        "from_scratch": lambda: FromScratch("medium", 3, input_shape=6),
     }
 
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -24,9 +26,10 @@ from ..architectures import build_head
 from ..callbacks import Callback
 from ..config import TrainingConfig
 from ..history import TrainingHistory
+from ..nn.batchnorm import BatchNorm
 from ..nn.losses import softmax
 from ..nn.network import Block, Network
-from ..training import Trainer, TrainingDivergedError, evaluate, predict_logits
+from ..training import Trainer, TrainingDivergedError, evaluate, minibatch_sizes, predict_logits
 from ..validation import as_labels, check_int, check_num_classes
 
 
@@ -41,9 +44,9 @@ def check_base(base, name: str = "base"):
     return base
 
 
-def check_dropout(dropout) -> float:
+def check_dropout(dropout, name: str = "dropout") -> float:
     if isinstance(dropout, bool) or not isinstance(dropout, int | float) or not 0 <= dropout < 1:
-        raise ValueError(f"dropout must be a number in [0, 1); got {dropout!r}")
+        raise ValueError(f"{name} must be a number in [0, 1); got {dropout!r}")
     return float(dropout)
 
 
@@ -77,6 +80,20 @@ class DivergenceGuard(Callback):
             )
 
 
+@contextmanager
+def batchnorm_inference_mode(blocks: list[Block]) -> Iterator[None]:
+    """Within the ``with``: every BatchNorm of ``blocks`` normalises with its running statistics."""
+    layers = [layer for block in blocks for _, layer in block.layers if isinstance(layer, BatchNorm)]
+    previous = [layer.use_running_stats for layer in layers]
+    for layer in layers:
+        layer.use_running_stats = True
+    try:
+        yield
+    finally:
+        for layer, value in zip(layers, previous, strict=True):
+            layer.use_running_stats = value
+
+
 def channel_adapter(augment, image_input: bool):
     """Let an augmenter written for (N, H, W) images work on the network's (N, H, W, 1) input."""
     if augment is None or not image_input:
@@ -89,21 +106,35 @@ def channel_adapter(augment, image_input: bool):
 
 
 class StrategyBase:
-    """Shared by all strategies: a base, a new head, ``predict``/``predict_proba``/``score``."""
+    """Shared by all strategies: a base, a new head, ``predict``/``predict_proba``/``score``.
+
+    Constructor: ``(base, num_classes, *, hidden_units=None, dropout=0.0,
+    feature_dropout=0.0, seed=0)``. ``hidden_units`` adds one hidden ReLU layer to the
+    head; ``dropout`` acts on that hidden layer (so it needs ``hidden_units``);
+    ``feature_dropout`` acts on the features entering the head, only when asked for.
+    ``seed`` fixes the head's initial weights.
+    """
 
     #: the strategy's name as the manager reports it
     name = "strategy"
 
-    def __init__(self, base, num_classes: int, hidden_units: int | None = None,
-                 dropout: float = 0.0, seed: int = 0) -> None:
+    def __init__(self, base, num_classes: int, *, hidden_units: int | None = None,
+                 dropout: float = 0.0, feature_dropout: float = 0.0, seed: int = 0) -> None:
         self.base = check_base(base)
         self.num_classes = check_num_classes(num_classes)
         self.hidden_units = check_hidden_units(hidden_units)
         self.dropout = check_dropout(dropout)
+        self.feature_dropout = check_dropout(feature_dropout, "feature_dropout")
+        if self.dropout > 0 and self.hidden_units is None:
+            raise ValueError(
+                f"dropout={self.dropout} applies to the head's hidden layer, and there is none: "
+                "give hidden_units (e.g. hidden_units=64), or feature_dropout for dropout on the features"
+            )
         self.seed = check_int(seed, "seed", 0)
         rng = np.random.default_rng(self.seed)
         self.head: Block = build_head(base.get_feature_size(), self.num_classes, rng,
-                                      hidden_units=self.hidden_units, dropout=self.dropout)
+                                      hidden_units=self.hidden_units, dropout=self.dropout,
+                                      feature_dropout=self.feature_dropout)
         self.history: TrainingHistory | None = None
 
     # -- structure ------------------------------------------------------------------------
@@ -158,7 +189,12 @@ class StrategyBase:
             )
         guard = DivergenceGuard(self.num_classes)
         trainer = Trainer(network, config, multipliers, [guard] + list(callbacks or []))
-        return trainer.fit(X, y, X_val, y_val)
+        if min(minibatch_sizes(len(X), config.batch_size)) > 1:
+            return trainer.fit(X, y, X_val, y_val)
+        # A minibatch of one example has no batch statistics: BatchNorm would subtract the
+        # example from itself and erase it. Such runs normalise with the running statistics.
+        with batchnorm_inference_mode(network.blocks):
+            return trainer.fit(X, y, X_val, y_val)
 
     def train(self, X, y, config=None, validation_data=None) -> TrainingHistory:
         """Train on ``(X, y)``; ``config`` is a config object, a plain dict or None (defaults).

@@ -14,8 +14,6 @@ backward pass through it).
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-
 import numpy as np
 
 from ..config import TrainingConfig, as_config
@@ -28,9 +26,11 @@ from .classifier import StrategyBase
 class FeatureExtractor(StrategyBase):
     """Freeze the whole base at construction; train a new head on its features.
 
-    ``hidden_units`` adds one hidden ReLU layer to the head (None: softmax regression);
-    ``dropout`` applies dropout to the features (and the hidden layer). ``seed`` fixes the
-    head's initial weights; the config's seed fixes the order of the minibatches.
+    ``FeatureExtractor(base, num_classes, *, hidden_units=None, dropout=0.0,
+    feature_dropout=0.0, seed=0, feature_batch_size=256)``. ``hidden_units`` adds one
+    hidden ReLU layer to the head (None: softmax regression); ``dropout`` acts on that
+    hidden layer, ``feature_dropout`` on the features (only when asked for). ``seed`` fixes
+    the head's initial weights; the config's seed fixes the order of the minibatches.
 
     >>> fe = FeatureExtractor(PretrainedModel("medium"), num_classes=10)   # doctest: +SKIP
     >>> history = fe.train(X, y, {"epochs": 20, "learning_rate": 0.01})    # doctest: +SKIP
@@ -39,9 +39,11 @@ class FeatureExtractor(StrategyBase):
 
     name = "feature_extraction"
 
-    def __init__(self, base, num_classes: int, hidden_units: int | None = None,
-                 dropout: float = 0.0, seed: int = 0, feature_batch_size: int = 256) -> None:
-        super().__init__(base, num_classes, hidden_units, dropout, seed)
+    def __init__(self, base, num_classes: int, *, hidden_units: int | None = None,
+                 dropout: float = 0.0, feature_dropout: float = 0.0, seed: int = 0,
+                 feature_batch_size: int = 256) -> None:
+        super().__init__(base, num_classes, hidden_units=hidden_units, dropout=dropout,
+                         feature_dropout=feature_dropout, seed=seed)
         self.feature_batch_size = check_int(feature_batch_size, "feature_batch_size", 1)
         self.base.freeze()
 
@@ -68,8 +70,3 @@ class FeatureExtractor(StrategyBase):
         rates.update(history.learning_rates)
         history.learning_rates = rates
         return history
-
-    def _training_setup(self, X: np.ndarray, config: TrainingConfig):
-        self.base.freeze()
-        features = self.base.features_of_batch(X, self.feature_batch_size)
-        return Network([self.head]), features, {}, nullcontext()

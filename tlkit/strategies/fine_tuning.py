@@ -3,10 +3,11 @@
 The recipe, in the order ``train`` applies it:
 
 1. **Choose what may move.** ``FineTuner`` freezes the whole base, then unfreezes
-   ``layers_to_unfreeze``. By default that is the *top half* of the blocks
-   (``layer2`` of simple, ``layer3``-``layer4`` of medium, ``layer5``-``layer8`` of deep):
-   the course rule's choice for a small dataset, where the generic early blocks stay
-   as they are. ``"all"`` unfreezes every block.
+   ``layers_to_unfreeze``: a list of block names, ``"all"``, or ``"top_half"`` (``layer2``
+   of simple, ``layer3``-``layer4`` of medium, ``layer5``-``layer8`` of deep: the course
+   rule's choice for a small dataset, where the generic early blocks stay as they are).
+   ``None`` (the default) unfreezes nothing: every base block stays frozen and only the
+   head trains until you unfreeze blocks with ``ft.unfreeze([...])``.
 2. **Warm up the head.** For ``warmup_epochs`` (default: 10% of the epochs, at least 1)
    only the new head trains; then the unfrozen blocks join (optionally one at a time,
    ``gradual_unfreeze_every``).
@@ -24,49 +25,36 @@ The recipe, in the order ``train`` applies it:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
-
-import numpy as np
+from contextlib import nullcontext
 
 from ..config import FineTuningConfig, as_config
 from ..history import TrainingHistory
-from ..nn.batchnorm import BatchNorm
-from ..nn.network import Block
 from ..validation import check_choice, check_positive
-from .classifier import StrategyBase
+from .classifier import StrategyBase, batchnorm_inference_mode
 from .discriminative import discriminative_multipliers
 from .unfreezing import UnfreezeSchedule
 
 BN_MODES = ("frozen", "train")
 
 
-@contextmanager
-def batchnorm_inference_mode(blocks: list[Block]) -> Iterator[None]:
-    """Within the ``with``: every BatchNorm of ``blocks`` normalises with its running statistics."""
-    layers = [layer for block in blocks for _, layer in block.layers if isinstance(layer, BatchNorm)]
-    previous = [layer.use_running_stats for layer in layers]
-    for layer in layers:
-        layer.use_running_stats = True
-    try:
-        yield
-    finally:
-        for layer, value in zip(layers, previous, strict=True):
-            layer.use_running_stats = value
-
-
 def resolve_layers_to_unfreeze(layer_names, valid: list[str]) -> list[str]:
-    """None -> the top half of ``valid``; "all" -> all; names are checked, returned bottom to top."""
+    """None -> no block; "all" -> all; "top_half" -> the top half of ``valid``; names are
+    checked and returned bottom to top."""
     if layer_names is None:
-        return valid[len(valid) // 2:]
+        return []
     if isinstance(layer_names, str):
-        layer_names = valid if layer_names == "all" else [layer_names]
+        if layer_names == "all":
+            layer_names = valid
+        elif layer_names == "top_half":
+            layer_names = valid[len(valid) // 2:]
+        else:
+            layer_names = [layer_names]
     try:
         names = list(layer_names)
     except TypeError:
         raise ValueError(
-            f"layers_to_unfreeze must be None, 'all' or a list of layer names from {valid}; "
-            f"got {layer_names!r}"
+            f"layers_to_unfreeze must be None, 'all', 'top_half' or a list of layer names from "
+            f"{valid}; got {layer_names!r}"
         ) from None
     unknown = [name for name in names if name not in valid]
     if unknown:
@@ -79,6 +67,10 @@ def resolve_layers_to_unfreeze(layer_names, valid: list[str]) -> list[str]:
 class FineTuner(StrategyBase):
     """Freeze the base, unfreeze ``layers_to_unfreeze``, and train them with the head.
 
+    ``FineTuner(base, num_classes, layers_to_unfreeze=None, *, hidden_units=None,
+    dropout=0.0, feature_dropout=0.0, bn_mode="frozen", seed=0)``; ``layers_to_unfreeze``
+    is None (nothing: every base block frozen), ``"all"``, ``"top_half"`` or block names.
+
     >>> ft = FineTuner(PretrainedModel("medium"), 10, layers_to_unfreeze=["layer3", "layer4"])
     ...                                                               # doctest: +SKIP
     >>> ft.set_layer_learning_rate("layer3", 1e-4)                    # doctest: +SKIP
@@ -87,10 +79,11 @@ class FineTuner(StrategyBase):
 
     name = "fine_tuning"
 
-    def __init__(self, base, num_classes: int, layers_to_unfreeze=None,
+    def __init__(self, base, num_classes: int, layers_to_unfreeze=None, *,
                  hidden_units: int | None = None, dropout: float = 0.0,
-                 bn_mode: str = "frozen", seed: int = 0) -> None:
-        super().__init__(base, num_classes, hidden_units, dropout, seed)
+                 feature_dropout: float = 0.0, bn_mode: str = "frozen", seed: int = 0) -> None:
+        super().__init__(base, num_classes, hidden_units=hidden_units, dropout=dropout,
+                         feature_dropout=feature_dropout, seed=seed)
         self.bn_mode = check_choice(bn_mode, "bn_mode", BN_MODES)
         self.layers_to_unfreeze = resolve_layers_to_unfreeze(
             layers_to_unfreeze, self.base.get_layer_names()
@@ -158,6 +151,3 @@ class FineTuner(StrategyBase):
         finally:  # warm-up and gradual unfreezing are temporary: restore the chosen blocks
             self.base.freeze()
             self.base.unfreeze(targets)
-
-    def _training_setup(self, X: np.ndarray, config: FineTuningConfig):
-        return self.network, X, self._multipliers(config), self._bn_context()

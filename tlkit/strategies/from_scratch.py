@@ -8,7 +8,7 @@ task it can win (negative transfer).
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+import warnings
 
 import numpy as np
 
@@ -18,7 +18,7 @@ from ..history import TrainingHistory
 from ..nn.network import Network
 from ..pretrained import PretrainedModel, normalise_input_shape
 from ..validation import check_int
-from .classifier import StrategyBase
+from .classifier import StrategyBase, check_base
 
 
 def random_base(architecture: str = "medium", input_shape=None, seed: int = 0) -> PretrainedModel:
@@ -38,7 +38,13 @@ def random_base(architecture: str = "medium", input_shape=None, seed: int = 0) -
 
 
 class FromScratch(StrategyBase):
-    """Train ``architecture`` for ``input_shape`` from a random start (every block trains).
+    """Train an architecture from a random start (every block trains).
+
+    ``FromScratch(base_or_architecture, num_classes, *, input_shape=None, seed=0,
+    hidden_units=None, dropout=0.0, feature_dropout=0.0)``: the first argument is a
+    ``PretrainedModel`` (its architecture and input shape are used, never its weights) or an
+    architecture name with ``input_shape``. The old order ``FromScratch(architecture,
+    input_shape, num_classes)`` still works, with a DeprecationWarning.
 
     Same API as the transfer strategies: ``train``, ``predict``, ``predict_proba``, ``score``.
     Every block starts trainable; freezing one (``model.base.freeze(["layer1"])``) keeps
@@ -49,15 +55,39 @@ class FromScratch(StrategyBase):
 
     name = "from_scratch"
 
-    def __init__(self, architecture: str = "medium", input_shape=None, num_classes: int = 2,
-                 seed: int = 0, hidden_units: int | None = None, dropout: float = 0.0) -> None:
+    def __init__(self, base_or_architecture, num_classes: int, *legacy, input_shape=None,
+                 seed: int = 0, hidden_units: int | None = None, dropout: float = 0.0,
+                 feature_dropout: float = 0.0) -> None:
+        if legacy:
+            if len(legacy) > 1 or input_shape is not None:
+                raise TypeError(
+                    "FromScratch takes (base_or_architecture, num_classes) positionally and the "
+                    f"rest by keyword; got {2 + len(legacy)} positional arguments"
+                )
+            warnings.warn(
+                "FromScratch(architecture, input_shape, num_classes) is deprecated; write "
+                "FromScratch(architecture, num_classes, input_shape=...) or FromScratch(base, num_classes)",
+                DeprecationWarning, stacklevel=2,
+            )
+            input_shape, num_classes = num_classes, legacy[0]
+        if isinstance(base_or_architecture, str):
+            architecture = base_or_architecture
+        else:
+            model = check_base(base_or_architecture, "base_or_architecture")
+            if input_shape is not None and normalise_input_shape(input_shape) != tuple(model.input_shape):
+                raise ValueError(
+                    f"input_shape {input_shape!r} contradicts the base's input shape {model.input_shape}; "
+                    "give one or the other"
+                )
+            architecture, input_shape = model.architecture, model.input_shape
         super().__init__(random_base(architecture, input_shape, seed), num_classes,
-                         hidden_units, dropout, seed)
+                         hidden_units=hidden_units, dropout=dropout,
+                         feature_dropout=feature_dropout, seed=seed)
 
     @classmethod
     def like(cls, model, num_classes: int, seed: int = 0, **kwargs) -> FromScratch:
-        """A from-scratch baseline with the architecture and input shape of ``model``."""
-        return cls(model.architecture, model.input_shape, num_classes, seed=seed, **kwargs)
+        """The same as ``FromScratch(model, num_classes, seed=seed, **kwargs)``."""
+        return cls(model, num_classes, seed=seed, **kwargs)
 
     @property
     def architecture(self) -> str:
@@ -68,6 +98,3 @@ class FromScratch(StrategyBase):
 
     def _train(self, X, y, X_val, y_val, config) -> TrainingHistory:
         return self._run(self.network, X, y, X_val, y_val, config)
-
-    def _training_setup(self, X: np.ndarray, config: TrainingConfig):
-        return self.network, X, {}, nullcontext()
