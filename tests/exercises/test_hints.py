@@ -145,3 +145,147 @@ def test_04_1_mistakes():
     assert first_kind("04.1", off_by_one) == "boundary"
     assert "wrong_strategy" in check("04.1", old_very_large_rule, verbose=False).kinds
     assert first_kind("04.1", misspelled) == "unknown_strategy"
+
+
+# --- 01.2 -----------------------------------------------------------------------------
+
+
+class SilentOnUnknown:
+    def __init__(self, network):
+        self.network = network
+
+    def _names(self, layer_names):
+        valid = [b.name for b in self.network.blocks]
+        if layer_names is None:
+            return valid
+        if isinstance(layer_names, str):
+            layer_names = [layer_names]
+        return [n for n in layer_names if n in valid]
+
+    def freeze(self, layer_names=None):
+        for name in self._names(layer_names):
+            self.network[name].trainable = False
+
+    def unfreeze(self, layer_names=None):
+        for name in self._names(layer_names):
+            self.network[name].trainable = True
+
+    def is_frozen(self, name):
+        return name in self._names(None) and not self.network[name].trainable
+
+
+class WarnsButChangesTheValidOnes(SilentOnUnknown):
+    def _names(self, layer_names):
+        import warnings
+        valid = [b.name for b in self.network.blocks]
+        names = super()._names(layer_names)
+        if layer_names is not None and not isinstance(layer_names, str) and (
+                len(names) != len(layer_names)):
+            warnings.warn(f"unknown names; valid names are {valid}", stacklevel=2)
+        return names
+
+
+def test_01_2_mistakes():
+    assert first_kind("01.2", SilentOnUnknown) == "no_warning"
+    assert first_kind("01.2", WarnsButChangesTheValidOnes) == "unknown_changed"
+
+
+# --- 02.2 -----------------------------------------------------------------------------
+
+
+class HeadSummingLosses:
+    def __init__(self, num_features, num_classes, loss_fn, seed=0):
+        rng = np.random.default_rng(seed)
+        self.W = (0.01 * rng.normal(size=(num_features, num_classes))).astype(np.float32)
+        self.b = np.zeros(num_classes, dtype=np.float32)
+        self.loss_fn = loss_fn
+
+    def fit(self, features, labels, epochs=10, learning_rate=0.1, batch_size=32):
+        losses = []
+        for _ in range(epochs):
+            total = 0.0
+            for s in range(0, len(features), batch_size):
+                loss, grad = self.loss_fn(features[s:s + batch_size] @ self.W + self.b,
+                                          labels[s:s + batch_size])
+                self.W -= learning_rate * features[s:s + batch_size].T @ grad
+                self.b -= learning_rate * grad.sum(axis=0)
+                total += loss
+            losses.append(total)
+        return losses
+
+    def predict_proba(self, features):
+        return np.exp(features @ self.W + self.b)  # not normalised
+
+    def predict(self, features):
+        return np.argmax(features @ self.W + self.b, axis=-1).astype(np.float64)
+
+
+def test_02_2_mistakes():
+    kinds = check("02.2", HeadSummingLosses, verbose=False).kinds
+    assert "rows_not_one" in kinds and "predict_type" in kinds and "wrong_losses" in kinds
+    assert "wrong_weights" not in kinds  # the updates themselves are right
+
+
+# --- 03.2 -----------------------------------------------------------------------------
+
+
+def without_head(epoch, blocks, warmup_epochs, unfreeze_every):
+    if epoch < warmup_epochs:
+        return []
+    return list(blocks)
+
+
+def warmup_off_by_one(epoch, blocks, warmup_epochs, unfreeze_every):
+    if epoch <= warmup_epochs:
+        return ["head"]
+    if unfreeze_every is None:
+        return list(blocks) + ["head"]
+    count = 1 + (epoch - warmup_epochs) // unfreeze_every
+    return list(blocks[max(len(blocks) - count, 0):]) + ["head"]
+
+
+def from_the_bottom(epoch, blocks, warmup_epochs, unfreeze_every):
+    if epoch < warmup_epochs:
+        return ["head"]
+    if unfreeze_every is None:
+        return list(blocks) + ["head"]
+    count = 1 + (epoch - warmup_epochs) // unfreeze_every
+    return list(blocks[:count]) + ["head"]
+
+
+def test_03_2_mistakes():
+    assert first_kind("03.2", without_head) == "head"
+    assert first_kind("03.2", warmup_off_by_one) == "warmup_end"
+    assert first_kind("03.2", from_the_bottom) == "gradual_top"
+
+
+# --- 04.2 -----------------------------------------------------------------------------
+
+
+def floor_steps(arms, X, y, update_budget):
+    import time
+    out = {}
+    for name, (train_fn, batch_size) in arms.items():
+        steps = max(1, len(X) // batch_size)  # forgets the shorter last minibatch
+        epochs = max(1, update_budget // steps)
+        start = time.perf_counter()
+        accuracy = train_fn(X, y, epochs, batch_size)
+        out[name] = {"epochs": epochs, "updates": epochs * steps,
+                     "seconds": time.perf_counter() - start, "accuracy": accuracy}
+    return out
+
+
+def untimed(arms, X, y, update_budget):
+    import math
+    out = {}
+    for name, (train_fn, batch_size) in arms.items():
+        steps = math.ceil(len(X) / batch_size)
+        epochs = max(1, update_budget // steps)
+        out[name] = {"epochs": epochs, "updates": epochs * steps, "seconds": 0.0,
+                     "accuracy": train_fn(X, y, epochs, batch_size)}
+    return out
+
+
+def test_04_2_mistakes():
+    assert first_kind("04.2", floor_steps) == "budget"
+    assert set(check("04.2", untimed, verbose=False).kinds) == {"timing"}

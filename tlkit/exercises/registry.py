@@ -38,9 +38,13 @@ __all__ = [
 # Modules that define one EXERCISE each, in course order.
 _EXERCISE_MODULES = (
     "tlkit.exercises.ex01_batched_features",
+    "tlkit.exercises.ex01_freezing",
     "tlkit.exercises.ex02_softmax_cross_entropy",
+    "tlkit.exercises.ex02_softmax_head",
     "tlkit.exercises.ex03_per_layer_update",
+    "tlkit.exercises.ex03_unfreezing_schedule",
     "tlkit.exercises.ex04_recommend_strategy",
+    "tlkit.exercises.ex04_compare_strategies",
 )
 
 _ID_PATTERN = re.compile(r"0[1-4]\.[1-9][0-9]?")
