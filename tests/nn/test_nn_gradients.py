@@ -1,10 +1,10 @@
-"""Gradient checks (float64, central differences) for every layer and the loss."""
+"""Gradient checks (float64, central differences) for every layer and the loss, on both engines."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tlkit.nn import (
@@ -22,7 +22,8 @@ from tlkit.nn import (
 )
 
 TOL = 1e-5
-FAST = settings(max_examples=15, deadline=None)
+FAST = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+pytestmark = pytest.mark.usefixtures("each_engine")  # the readable layers and their fast twins
 
 
 def assert_close(errors: dict[str, float], keys: set[str]) -> None:
