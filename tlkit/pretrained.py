@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import numbers
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +13,16 @@ from .architectures import build_base, build_head, check_architecture, feature_s
 from .nn.network import Block, Network
 from .synthetic_source import pretrain_on_synthetic_source
 from .training import predict_logits
-from .validation import as_batch, check_int, shape_text
+from .validation import (
+    as_batch,
+    as_labels,
+    check_batch_size,
+    check_finite_output,
+    check_int,
+    check_layer_name,
+    resolve_layer_names,
+    shape_text,
+)
 
 DEFAULT_INPUT_SHAPE = (8, 8)
 
@@ -71,14 +79,16 @@ class PretrainedModel:
     def _load_arrays(self, arrays: dict[str, np.ndarray], source) -> None:
         base, head = checkpoints.unpack_model(arrays)
         try:
-            self.network.load_state_dict(base)
-        except ValueError as exc:
+            self.network.load_state_dict(checkpoints.check_state_dict(base, self.network))
+            if head:
+                n_classes = np.shape(head.get("head.fc.b"))[0]
+                source_head = build_head(self.get_feature_size(), n_classes, np.random.default_rng(0))
+                Network([source_head]).load_state_dict(
+                    checkpoints.check_state_dict(head, Network([source_head])))
+                source_head.trainable = False
+                self.source_head = source_head
+        except (ValueError, TypeError, IndexError) as exc:
             raise checkpoints.CheckpointError(f"checkpoint {source} does not fit this model: {exc}") from exc
-        if head:
-            n_classes = head["head.fc.b"].shape[0]
-            self.source_head = build_head(self.get_feature_size(), n_classes, np.random.default_rng(0))
-            Network([self.source_head]).load_state_dict(head)
-            self.source_head.trainable = False
 
     # -- structure ----------------------------------------------------------------------
     @property
@@ -112,17 +122,21 @@ class PretrainedModel:
         """Features of the last block (or of ``layer``), in inference mode, flattened.
 
         One sample gives (F,), a batch (N, F). ``layer="layer2"`` stops after that block:
-        how the notebooks probe what early and late blocks know.
+        how the notebooks probe what early and late blocks know. ``batch_size`` (>= 1)
+        bounds the samples per forward pass. Inputs so large that the network overflows
+        float32 are refused (ValueError naming ``x``) rather than returning inf/NaN.
         """
+        batch_size = check_batch_size(batch_size)
+        names = self.get_layer_names()
+        if layer is not None:
+            check_layer_name(layer, names, "layer")
         batch, single = self.to_network_input(x)
         if layer is None:
             features = self.features_of_batch(batch, batch_size)
         else:
-            names = self.get_layer_names()
-            if layer not in names:
-                raise ValueError(f"layer must be one of {names}; got {layer!r}")
             upto = Network(self.network.blocks[: names.index(layer) + 1])
-            features = predict_logits(upto, batch, batch_size).reshape(len(batch), -1)
+            features = check_finite_output(predict_logits(upto, batch, batch_size), batch)
+            features = features.reshape(len(batch), -1)
         return features[0] if single else features
 
     def source_accuracy(self, X, y) -> float:
@@ -133,47 +147,36 @@ class PretrainedModel:
         """
         if self.source_head is None:
             raise ValueError("this model has no source classifier (source_head); it was loaded without one")
-        batch, _ = self.to_network_input(X)
+        batch, _ = self.to_network_input(X, "X")
+        n_classes = self.source_head.layers[-1][1].params["b"].shape[0]
+        labels = as_labels(y, len(batch), n_classes, "y")
         logits = predict_logits(Network(self.network.blocks + [self.source_head]), batch)
-        labels = np.asarray(y).reshape(-1)
-        if len(labels) != len(batch):
-            raise ValueError(f"X and y have different lengths: {len(batch)} samples, {len(labels)} labels")
+        check_finite_output(logits, batch, "X", "logits")
         return float(np.mean(np.argmax(logits, axis=1) == labels))
 
-    def features_of_batch(self, batch: np.ndarray, batch_size: int = 256) -> np.ndarray:
-        """Features of an already validated network input (N, ...), computed in batches."""
-        return predict_logits(self.network, batch, batch_size)
+    def features_of_batch(self, batch: np.ndarray, batch_size: int = 256, name: str = "x") -> np.ndarray:
+        """Features of an already validated network input (N, ...), computed in batches.
+
+        Features that overflow float32 are refused (ValueError naming ``name``)."""
+        features = predict_logits(self.network, batch, check_batch_size(batch_size))
+        return check_finite_output(features, batch, name)
 
     # -- freezing -------------------------------------------------------------------------
-    def _resolve_names(self, layer_names, action: str) -> list[str]:
-        valid = self.get_layer_names()
-        if layer_names is None:
-            return valid
-        if isinstance(layer_names, str):
-            layer_names = [layer_names]
-        names = list(layer_names)
-        unknown = [n for n in names if n not in valid]
-        if unknown:
-            warnings.warn(
-                f"{action}: unknown layer name(s) {unknown}; valid names are {valid}. "
-                "Nothing was changed.",
-                UserWarning,
-                stacklevel=3,
-            )
-            return []
-        return names
-
     def freeze(self, layer_names=None) -> None:
-        """Freeze every block (or the named ones): no gradient, no update, BatchNorm in inference mode."""
-        for name in self._resolve_names(layer_names, "freeze"):
+        """Freeze every block (None) or the named ones: no gradient, no update, BatchNorm in
+        inference mode. An unknown name warns, naming the valid ones, and changes nothing;
+        a name that is not a str is a TypeError."""
+        for name in resolve_layer_names(layer_names, self.get_layer_names(), "freeze"):
             self.network[name].trainable = False
 
     def unfreeze(self, layer_names=None) -> None:
-        """Make every block (or the named ones) trainable again."""
-        for name in self._resolve_names(layer_names, "unfreeze"):
+        """Make every block (None) or the named ones trainable again (names as in ``freeze``)."""
+        for name in resolve_layer_names(layer_names, self.get_layer_names(), "unfreeze"):
             self.network[name].trainable = True
 
     def is_frozen(self, name: str) -> bool:
+        """Whether block ``name`` is frozen; an unknown name is False, a non-str a TypeError."""
+        check_layer_name(name, None, "name")
         if name not in self.get_layer_names():
             return False
         return not self.network[name].trainable
@@ -186,8 +189,15 @@ class PretrainedModel:
         """Copies of every parameter and buffer, keyed ``"layer1.conv.W"``, ..."""
         return self.network.state_dict()
 
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        self.network.load_state_dict(state)
+    def load_state_dict(self, state: dict[str, np.ndarray], strict: bool = True) -> None:
+        """Load parameters and buffers (keys as in :meth:`state_dict`), all or nothing.
+
+        Every entry is checked first (keys, shapes, dtypes, finite values, ``running_var >= 0``:
+        :func:`tlkit.checkpoints.check_state_dict`); only then is anything assigned, so a
+        failed load leaves the model as it was. ``strict=False`` loads the matching keys only.
+        """
+        checked = checkpoints.check_state_dict(state, self.network, strict)
+        self.network.load_state_dict(checked, strict=False)
 
     def save(self, path) -> Path:
         """Save the base (and the source head) to ``path`` (.npz), written atomically."""
@@ -215,8 +225,10 @@ class PretrainedModel:
         return model
 
     def copy(self) -> PretrainedModel:
-        """An independent deep copy (weights, frozen flags and all)."""
-        return copy.deepcopy(self)
+        """An independent deep copy (weights, frozen flags and all), owned by no strategy yet."""
+        twin = copy.deepcopy(self)
+        twin.__dict__.pop("_trained_by", None)
+        return twin
 
     # -- display --------------------------------------------------------------------------
     def summary(self) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -24,13 +25,20 @@ import numpy as np
 
 from ..architectures import build_head
 from ..callbacks import Callback
-from ..config import TrainingConfig
+from ..config import TrainingConfig, check_budget
 from ..history import TrainingHistory
 from ..nn.batchnorm import BatchNorm
 from ..nn.losses import softmax
 from ..nn.network import Block, Network
-from ..training import Trainer, TrainingDivergedError, evaluate, minibatch_sizes, predict_logits
-from ..validation import as_labels, check_int, check_num_classes
+from ..training import (
+    Trainer,
+    TrainingDivergedError,
+    divergence_message,
+    evaluate,
+    minibatch_sizes,
+    predict_logits,
+)
+from ..validation import as_labels, check_batch_size, check_finite_output, check_int, check_num_classes
 
 
 def check_base(base, name: str = "base"):
@@ -64,19 +72,21 @@ class DivergenceGuard(Callback):
     of a learning rate that is too high.
     """
 
-    def __init__(self, num_classes: int, factor: float = 100.0) -> None:
+    def __init__(self, num_classes: int, factor: float = 100.0, input_scale: float = 0.0) -> None:
         self.uniform_loss = math.log(num_classes)
         self.limit = max(factor * self.uniform_loss, 50.0)
+        self.input_scale = input_scale  # largest |value| of the training input, for the message
+        self.epoch = 0
+
+    def on_epoch_begin(self, trainer, epoch: int) -> None:
+        self.epoch = epoch
 
     def on_batch_end(self, trainer, batch: int, logs: dict) -> None:
         loss = logs["loss"]
         if loss > self.limit:
-            lr = trainer.config.learning_rate
             raise TrainingDivergedError(
-                f"training diverged: the minibatch loss reached {loss:.3g} (a uniform guess "
-                f"scores {self.uniform_loss:.3g}) with "
-                f"learning_rate={lr:g}. Try a lower learning rate, e.g. learning_rate={lr / 10:g} "
-                f"(tlkit.lr_finder.lr_find suggests one)."
+                divergence_message(trainer, loss, self.epoch, batch, self.input_scale, trainer.input_name)
+                + f" (A uniform guess scores {self.uniform_loss:.3g}.)"
             )
 
 
@@ -92,6 +102,37 @@ def batchnorm_inference_mode(blocks: list[Block]) -> Iterator[None]:
     finally:
         for layer, value in zip(layers, previous, strict=True):
             layer.use_running_stats = value
+
+
+def checked_augment(augment):
+    """``augment`` with its output checked: same shape as the minibatch, real and finite.
+
+    A broken augmenter is named as the cause (ValueError naming ``augment``) instead of
+    surfacing as a diverged loss or a shape error deep in the network.
+    """
+    if augment is None:
+        return None
+
+    def run(xb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        out = augment(xb, rng)
+        try:
+            arr = np.asarray(out)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"augment returned something that is not an array ({exc})") from exc
+        if arr.dtype.kind not in "biuf":
+            raise ValueError(f"augment must return real numbers; it returned {type(out).__name__} "
+                             f"of dtype {arr.dtype}")
+        if arr.shape != xb.shape:
+            raise ValueError(f"augment returned shape {arr.shape} for a minibatch of shape {xb.shape}; "
+                             "an augmenter must keep the shape")
+        arr = arr.astype(np.float32, copy=False)
+        if not np.all(np.isfinite(arr)):
+            bad = int(arr.size - np.count_nonzero(np.isfinite(arr)))
+            raise ValueError(f"augment returned {bad} NaN or infinite value(s) for a finite minibatch; "
+                             "the augmenter is broken (the training data is fine)")
+        return arr
+
+    return run
 
 
 def channel_adapter(augment, image_input: bool):
@@ -185,10 +226,13 @@ class StrategyBase:
         """One Trainer run with the divergence guard and an augmenter fitted to the input."""
         if config.augment is not None:
             config = dataclasses.replace(
-                config, augment=channel_adapter(config.augment, len(self.input_shape) == 2)
+                config, augment=checked_augment(channel_adapter(config.augment, len(self.input_shape) == 2))
             )
-        guard = DivergenceGuard(self.num_classes)
+        scale = float(np.max(np.abs(X))) if len(X) else 0.0
+        guard = DivergenceGuard(self.num_classes, input_scale=scale)
         trainer = Trainer(network, config, multipliers, [guard] + list(callbacks or []))
+        if network.blocks[0] is self.head:  # feature extraction: the head trains on features
+            trainer.input_name = "the base's features of X"
         if min(minibatch_sizes(len(X), config.batch_size)) > 1:
             return trainer.fit(X, y, X_val, y_val)
         # A minibatch of one example has no batch statistics: BatchNorm would subtract the
@@ -202,23 +246,61 @@ class StrategyBase:
         ``validation_data=(X_val, y_val)`` fills ``history.val_loss``/``val_accuracy``.
         Returns the :class:`~tlkit.history.TrainingHistory`; ``train_time`` is the
         wall time of the whole call.
+
+        Every argument is checked first (the config again, even if it was edited after it was
+        built); a call asking for more than ``tlkit.config.MAX_UPDATES`` minibatch updates is
+        refused. The strategy trains the base it was given, in place: when that base already
+        belongs to another trained strategy, a warning names both (give each strategy its own
+        ``base.copy()``).
         """
         start = time.perf_counter()
         config = self._config(config)
         X, y = self._training_data(X, y)
         X_val, y_val = self._validation_data(validation_data)
+        check_budget(config, len(X))
+        self._claim_base()
         history = self._train(X, y, X_val, y_val, config)
-        history.train_time = max(time.perf_counter() - start, 1e-9)
+        history.train_time = time.perf_counter() - start
         self.history = history
         return history
 
     def _train(self, X, y, X_val, y_val, config) -> TrainingHistory:
         raise NotImplementedError
 
+    def _claim_base(self) -> None:
+        """Mark the base as trained by this strategy; warn when another trained strategy owns it.
+
+        A strategy freezes, unfreezes and trains the base object it was given (the course's
+        contract). Two strategies on one base therefore change each other: fine-tuning moves
+        the weights a feature extractor predicts with. The owner is remembered by a token, so
+        ``base.copy()`` starts unowned and a deep copy of a strategy owns its copied base.
+        """
+        token = self.__dict__.setdefault("_owner_token", object())
+        previous = getattr(self.base, "_trained_by", None)
+        if previous is not None and previous[0] is not token:
+            mine = type(self).__name__
+            warnings.warn(
+                f"{mine}.train: this base was already trained by a {previous[1]}, which shares it; "
+                f"training the {mine} sets the base's frozen flags, and changes the weights of any "
+                f"block it trains, under the {previous[1]}'s predictions. Give each strategy its own "
+                f"copy: {mine}(base.copy(), ...).",
+                UserWarning, stacklevel=3,
+            )
+        try:
+            self.base._trained_by = (token, type(self).__name__)
+        except AttributeError:  # a base that does not take attributes: nothing to remember
+            pass
+
     # -- prediction -----------------------------------------------------------------------
     def predict_logits(self, x, batch_size: int = 256) -> np.ndarray:
+        """Raw class scores: (num_classes,) for one sample, (N, num_classes) for a batch.
+
+        ``batch_size`` (>= 1) bounds the samples per forward pass; inputs that overflow
+        float32 inside the network are refused (ValueError naming ``x``).
+        """
+        batch_size = check_batch_size(batch_size)
         batch, single = self._inputs(x, "x")
-        logits = predict_logits(self.network, batch, batch_size)
+        logits = check_finite_output(predict_logits(self.network, batch, batch_size), batch, "x", "logits")
         return logits[0] if single else logits
 
     def predict_proba(self, x) -> np.ndarray:
@@ -236,6 +318,8 @@ class StrategyBase:
         """``{"loss": mean cross-entropy, "accuracy": fraction correct}`` on ``(X, y)``."""
         batch, labels = self._training_data(X, y)
         loss, accuracy = evaluate(self.network, batch, labels)
+        if not np.isfinite(loss):
+            check_finite_output(predict_logits(self.network, batch), batch, "X", "logits")
         return {"loss": loss, "accuracy": accuracy}
 
     def score(self, X, y) -> float:
