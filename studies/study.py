@@ -1,121 +1,302 @@
 """The course's measurement study: learning curves of every strategy on every target task.
 
-``python -m studies.study`` trains feature extraction, fine-tuning and from-scratch
-(plus from-scratch with augmentation, and softmax regression on raw pixels as a
-floor) on each task of ``tlkit.datasets.list_transfer_tasks()`` at several
-training-set sizes and seeds, evaluates on the task's fixed test split, and
-writes one record per run to ``studies/results/learning_curves.json``. The
-notebooks load it with :func:`load_results`; ``--quick`` runs a small version.
+``python -m studies.study`` trains, on each task of ``tlkit.datasets.list_transfer_tasks()``
+at several training-set sizes and seeds:
+
+* the three strategies with their registered recipes (``tlkit.protocol.RECIPES``:
+  learning rate, batch size and a budget of minibatch updates, the same for every size);
+* ``from_scratch_augmented``: from scratch with random shifts, rotations and scalings of
+  every minibatch (the background-filling ``Augmenter``);
+* two **tuned baselines**, so that transfer is compared with the best a careful person
+  would do without it: ``svm_rbf_pixels`` (scikit-learn's RBF ``SVC`` on the raw pixels,
+  C and gamma chosen by CV on the training set) and ``from_scratch_tuned`` (learning rate,
+  weight decay and augmentation on/off chosen by CV on the training set);
+* ``raw_pixels``: softmax regression on the raw pixels, the floor any feature must beat.
+
+Every choice is made with ``tlkit.protocol.select`` inside the training examples; the
+test split is scored once per final model. One record per run is checkpointed to
+``studies/results/learning_curves_runs.json`` as it finishes (a restarted study resumes),
+and the notebooks' files ``learning_curves.json`` (digits, X-ray, textures) and
+``learning_curves_wild.json`` (wild) are written from it, with a meta block that says
+exactly which cells were run. ``--quick`` runs a small version.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
-import math
 import os
+import platform
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-RESULTS_PATH = Path(__file__).resolve().parent / "results" / "learning_curves.json"
+from tlkit.protocol import RECIPES, STUDY_RESULTS, build_strategy, make_config, select, updates_done
+
+RESULTS_PATH = STUDY_RESULTS / "learning_curves.json"
+WILD_PATH = RESULTS_PATH.with_name("learning_curves_wild.json")
+RUNS_PATH = RESULTS_PATH.with_name("learning_curves_runs.json")
 SIZES = (25, 50, 100, 250, 500, "all")
 SEEDS = (0, 1, 2, 3, 4)
-STRATEGIES = ("feature_extraction", "fine_tuning", "from_scratch", "from_scratch_augmented", "raw_pixels")
-TARGET_STEPS = 300  # minibatch updates per run, whatever the training-set size
-MIN_EPOCHS = 10
-BATCH_SIZE = 32
-LEARNING_RATES = {"feature_extraction": 1e-2, "fine_tuning": 3e-3, "from_scratch": 1e-2,
-                  "from_scratch_augmented": 1e-2, "raw_pixels": 1e-2}
+ARCHITECTURE = "medium"
+CHEAP = ("feature_extraction", "fine_tuning", "from_scratch", "from_scratch_augmented", "raw_pixels",
+         "svm_rbf_pixels")
+STRATEGIES = CHEAP + ("from_scratch_tuned",)
+TUNED_TASKS = ("high/digits", "medium/xray", "medium/wild")
+AUGMENTATION = {"max_shift": 1.0, "max_rotation": 15.0, "max_scale": 0.1}   # fill: each image's background
+SVM_GRID = {f"C={c:g}, gamma={g:g}x scale": (c, g) for c in (1.0, 10.0, 100.0) for g in (0.3, 1.0, 3.0, 10.0)}
+SCRATCH_GRID = {f"lr={lr:g}, wd={wd:g}, augment={'on' if aug else 'off'}": (lr, wd, aug)
+                for lr in (3e-3, 1e-2) for wd in (0.0, 5e-4) for aug in (False, True)}
+CV_FOLDS = 3
 
 
-def epochs_for(n_train: int) -> int:
-    """Enough epochs for about TARGET_STEPS updates, so small sets are not under-trained."""
-    return max(MIN_EPOCHS, math.ceil(TARGET_STEPS / math.ceil(n_train / BATCH_SIZE)))
-
-
-def build_strategy(name: str, base, num_classes: int, seed: int):
-    from tlkit.strategies import FeatureExtractor, FineTuner, FromScratch
-
-    if name == "feature_extraction":
-        return FeatureExtractor(base.copy(), num_classes, seed=seed)
-    if name == "fine_tuning":
-        return FineTuner(base.copy(), num_classes, seed=seed)
-    if name in ("from_scratch", "from_scratch_augmented"):
-        return FromScratch.like(base, num_classes, seed=seed)
-    raise ValueError(f"unknown strategy {name!r}; valid: {STRATEGIES}")
-
-
-def raw_pixel_accuracy(task, seed: int) -> float:
-    """Softmax regression on the raw pixels: the floor any learned feature must beat."""
-    from tlkit.architectures import build_head
-    from tlkit.config import TrainingConfig
-    from tlkit.nn.network import Network
-    from tlkit.training import Trainer, evaluate
-
-    X = task.X_train.reshape(len(task.X_train), -1)
-    X_test = task.X_test.reshape(len(task.X_test), -1)
-    head = Network([build_head(X.shape[1], task.num_classes, np.random.default_rng(seed))])
-    config = TrainingConfig(epochs=epochs_for(len(X)), learning_rate=LEARNING_RATES["raw_pixels"],
-                            batch_size=BATCH_SIZE, seed=seed)
-    Trainer(head, config).fit(X, task.y_train)
-    return evaluate(head, X_test, task.y_test)[1]
-
-
-def run_one(task, strategy: str, base, seed: int) -> dict:
-    from tlkit.config import FineTuningConfig, TrainingConfig
+def augmenter():
     from tlkit.datasets import Augmenter
 
+    return Augmenter(**AUGMENTATION)
+
+
+def recipe_for(strategy: str):
+    """The registered recipe of a strategy of the study (from_scratch_augmented: from_scratch + augmentation)."""
+    if strategy == "from_scratch_augmented":
+        return RECIPES["from_scratch"].replace(name="from_scratch_augmented", config={"augment": augmenter()})
+    if strategy not in RECIPES:
+        raise ValueError(f"no recipe for strategy {strategy!r}; valid: {sorted(RECIPES)} or from_scratch_augmented")
+    return RECIPES[strategy]
+
+
+def train_recipe(recipe, base, X, y, num_classes: int, seed: int):
+    """Build and train the recipe's strategy on (X, y): (strategy, updates run)."""
+    model = build_strategy(recipe, base, num_classes, seed=seed)
+    history = model.train(X, y, make_config(recipe, len(X), seed=seed))
+    return model, updates_done(history)
+
+
+# -- the baselines that are not a transfer strategy --------------------------------------------
+def raw_pixel_model(X, y, num_classes: int, seed: int):
+    """Softmax regression on the raw pixels, trained like feature extraction's head (its recipe)."""
+    from tlkit.architectures import build_head
+    from tlkit.nn.network import Network
+    from tlkit.training import Trainer
+
+    flat = X.reshape(len(X), -1)
+    head = Network([build_head(flat.shape[1], num_classes, np.random.default_rng(seed))])
+    history = Trainer(head, make_config(RECIPES["feature_extraction"], len(flat), seed=seed)).fit(flat, y)
+    return head, updates_done(history)
+
+
+def raw_pixel_accuracy(task, seed: int) -> tuple[float, int]:
+    from tlkit.training import evaluate
+
+    head, done = raw_pixel_model(task.X_train, task.y_train, task.num_classes, seed)
+    return evaluate(head, task.X_test.reshape(len(task.X_test), -1), task.y_test)[1], done
+
+
+def svm_fit(candidate, X, y):
+    """An RBF SVC on the flattened pixels; gamma is a multiple of scikit-learn's ``"scale"``."""
+    from sklearn.svm import SVC
+
+    C, factor = candidate
+    flat = X.reshape(len(X), -1).astype(np.float64)
+    gamma = factor / (flat.shape[1] * max(float(flat.var()), 1e-12))
+    return SVC(C=C, gamma=gamma, kernel="rbf").fit(flat, y)
+
+
+def svm_score(candidate, X_tr, y_tr, X_val, y_val) -> float:
+    return float(svm_fit(candidate, X_tr, y_tr).score(X_val.reshape(len(X_val), -1), y_val))
+
+
+def scratch_recipe(candidate):
+    lr, wd, aug = candidate
+    config = {"weight_decay": wd, **({"augment": augmenter()} if aug else {})}
+    return RECIPES["from_scratch"].replace(name="from_scratch_tuned", learning_rate=lr, config=config)
+
+
+def _selection(chosen) -> dict:
+    return {"selected": chosen.best_name, "selection_method": chosen.method,
+            "selection_scores": {k: round(v, 4) for k, v in chosen.scores.items()}}
+
+
+# -- one run ---------------------------------------------------------------------------------
+def run_one(task, strategy: str, base, seed: int) -> dict:
+    """Train ``strategy`` on the task's training split (choices inside it), score the test split once."""
     start = time.perf_counter()
+    extra: dict = {}
     if strategy == "raw_pixels":
-        accuracy = raw_pixel_accuracy(task, seed)
+        accuracy, done = raw_pixel_accuracy(task, seed)
+    elif strategy == "svm_rbf_pixels":
+        with warnings.catch_warnings(record=True):
+            warnings.simplefilter("always")
+            chosen = select(SVM_GRID, svm_score, task.X_train, task.y_train, folds=CV_FOLDS, seed=seed)
+        accuracy = svm_score(chosen.best, task.X_train, task.y_train, task.X_test, task.y_test)
+        done, extra = 0, _selection(chosen)
+    elif strategy == "from_scratch_tuned":
+        def score(candidate, X_tr, y_tr, X_val, y_val):
+            model, _ = train_recipe(scratch_recipe(candidate), base, X_tr, y_tr, task.num_classes, seed)
+            return model.score(X_val, y_val)
+
+        with warnings.catch_warnings(record=True):
+            warnings.simplefilter("always")
+            chosen = select(SCRATCH_GRID, score, task.X_train, task.y_train, folds=CV_FOLDS, seed=seed)
+        model, done = train_recipe(scratch_recipe(chosen.best), base, task.X_train, task.y_train,
+                                   task.num_classes, seed)
+        accuracy, extra = model.score(task.X_test, task.y_test), _selection(chosen)
     else:
-        model = build_strategy(strategy, base, task.num_classes, seed)
-        settings = {"epochs": epochs_for(len(task.X_train)), "learning_rate": LEARNING_RATES[strategy],
-                    "batch_size": BATCH_SIZE, "seed": seed}
-        if strategy == "from_scratch_augmented":
-            settings["augment"] = Augmenter(max_shift=1.0, max_rotation=15.0, max_scale=0.1)
-        config = FineTuningConfig(**settings) if strategy == "fine_tuning" else TrainingConfig(**settings)
-        model.train(task.X_train, task.y_train, config)
+        model, done = train_recipe(recipe_for(strategy), base, task.X_train, task.y_train, task.num_classes, seed)
         accuracy = model.score(task.X_test, task.y_test)
-    return {"strategy": strategy, "accuracy": round(float(accuracy), 4),
+    return {"strategy": strategy, "accuracy": round(float(accuracy), 4), "updates": int(done), **extra,
             "seconds": round(time.perf_counter() - start, 2)}
 
 
-def run_study(sizes=SIZES, seeds=SEEDS, strategies=STRATEGIES, architecture: str = "medium",
-              tasks=None, log=print) -> list[dict]:
+# -- the study ------------------------------------------------------------------------------
+def _key(r: dict) -> tuple:
+    return (r["task"], r["size_label"], r["seed"], r["strategy"])
+
+
+def load_runs(path: Path = RUNS_PATH) -> list[dict]:
+    return json.loads(Path(path).read_text()) if Path(path).exists() else []
+
+
+def _write_json(path: Path, payload) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(payload, indent=1) + "\n")
+    os.replace(tmp, path)
+
+
+def plan(tasks, sizes, seeds, strategies, priority_size=100) -> list[tuple]:
+    """(task, size, seed, strategies) cells in priority order: every strategy at ``priority_size``
+    first, then the cheap strategies at every size, then the tuned from-scratch at the other sizes."""
+    cells = []
+    expensive = [s for s in strategies if s == "from_scratch_tuned"]
+    cheap = [s for s in strategies if s != "from_scratch_tuned"]
+
+    def tuned_here(task):
+        return expensive if f"{task[0]}/{task[1]}" in TUNED_TASKS else []
+
+    if priority_size in sizes:
+        for task in tasks:
+            for seed in seeds:
+                cells.append((task, priority_size, seed, cheap + tuned_here(task)))
+    for task in tasks:
+        for size in sizes:
+            if size != priority_size:
+                for seed in seeds:
+                    cells.append((task, size, seed, cheap))
+    for size in sizes:
+        if size != priority_size:
+            for task in tasks:
+                for seed in seeds:
+                    if tuned_here(task):
+                        cells.append((task, size, seed, tuned_here(task)))
+    return cells
+
+
+def run_study(sizes=SIZES, seeds=SEEDS, strategies=STRATEGIES, tasks=None, runs_path: Path = RUNS_PATH,
+              deadline: float | None = None, log=print, on_cell=None) -> list[dict]:
+    """Run every missing record of the plan, checkpointing ``runs_path``; stop starting new cells
+    after ``deadline`` (a ``time.time()``)."""
     from tlkit.datasets import list_transfer_tasks, make_transfer_task
     from tlkit.pretrained import PretrainedModel
 
-    records = []
-    for similarity, domain in tasks or list_transfer_tasks():
-        for n_train in sizes:
-            for seed in seeds:
-                task = make_transfer_task(similarity, n_train=n_train, seed=seed, domain=domain)
-                base = PretrainedModel(architecture, task.input_shape)
-                for strategy in strategies:
-                    result = run_one(task, strategy, base, seed)
-                    record = {"task": f"{similarity}/{domain}", "similarity": similarity, "domain": domain,
-                              "architecture": architecture, "n_train": int(len(task.X_train)),
-                              "size_label": str(n_train), "seed": seed, **result}
-                    records.append(record)
-                    log(f"{record['task']:<16} n={record['n_train']:>4} seed={seed} "
-                        f"{strategy:<24} {record['accuracy']:.4f}")
+    records = load_runs(runs_path)
+    done = {_key(r) for r in records}
+    for (similarity, domain), n_train, seed, todo in plan(tasks or list_transfer_tasks(), sizes, seeds,
+                                                          strategies):
+        name = f"{similarity}/{domain}"
+        todo = [s for s in todo if (name, str(n_train), seed, s) not in done]
+        if not todo:
+            continue
+        if deadline is not None and time.time() > deadline:
+            log("deadline reached: no new cells started")
+            break
+        task = make_transfer_task(similarity, n_train=n_train, seed=seed, domain=domain)
+        base = PretrainedModel(ARCHITECTURE, task.input_shape)
+        for strategy in todo:
+            result = run_one(task, strategy, base, seed)
+            record = {"task": name, "similarity": similarity, "domain": domain, "architecture": ARCHITECTURE,
+                      "n_train": int(len(task.X_train)), "size_label": str(n_train), "seed": seed, **result}
+            records.append(record)
+            done.add(_key(record))
+            _write_json(runs_path, records)
+            log(f"{name:<16} n={record['n_train']:>4} seed={seed} {strategy:<24} {record['accuracy']:.4f} "
+                f"{record['seconds']:>6.1f}s {record.get('selected', '')}")
+        if on_cell is not None:
+            on_cell(records)
     return records
 
 
+def coverage(records: list[dict], tasks, sizes, seeds, strategies) -> tuple[dict, list[str]]:
+    """Which (task, strategy) ran at which sizes on every seed, and the missing cells."""
+    have = {_key(r) for r in records}
+    ran, missing = {}, []
+    for similarity, domain in tasks:
+        name = f"{similarity}/{domain}"
+        for strategy in strategies:
+            if strategy == "from_scratch_tuned" and name not in TUNED_TASKS:
+                continue
+            full = [str(s) for s in sizes if all((name, str(s), seed, strategy) in have for seed in seeds)]
+            ran[f"{name} {strategy}"] = full
+            missing += [f"{name} {strategy} n={s}" for s in sizes if str(s) not in full]
+    return ran, missing
+
+
+def export(records: list[dict], tasks, sizes, seeds, strategies, command: str, wall_seconds=None) -> None:
+    """Write learning_curves.json (all but wild) and learning_curves_wild.json with their meta."""
+    for path, chosen in ((RESULTS_PATH, [t for t in tasks if t[1] != "wild"]),
+                         (WILD_PATH, [t for t in tasks if t[1] == "wild"])):
+        if not chosen:
+            continue
+        names = {f"{s}/{d}" for s, d in chosen}
+        part = [r for r in records if r["task"] in names]
+        ran, missing = coverage(part, chosen, sizes, seeds, strategies)
+        meta = {
+            "command": command,
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "numpy": np.__version__,
+                        "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS")},
+            "engine": _engine(), "architecture": ARCHITECTURE,
+            "sizes": [str(s) for s in sizes], "seeds": list(seeds), "strategies": list(strategies),
+            "recipes": {name: _recipe_dict(recipe_for(name))
+                        for name in ("feature_extraction", "fine_tuning", "from_scratch", "from_scratch_augmented")},
+            "raw_pixels": "softmax regression on the raw pixels with the feature_extraction recipe",
+            "augmentation": {**AUGMENTATION, "fill": "border (each image's background)"},
+            "svm_rbf_pixels": {"grid": list(SVM_GRID), "selection": f"tlkit.protocol.select, {CV_FOLDS}-fold CV "
+                               "on the training set (a validation split, or the first candidate, when a class "
+                               "is too small: see each record's selection_method)"},
+            "from_scratch_tuned": {"grid": list(SCRATCH_GRID), "recipe": "from_scratch with the chosen rate, "
+                                   "weight decay and augmentation", "selection": f"{CV_FOLDS}-fold CV as above"},
+            "ran": ran, "missing": missing, "complete": not missing, "wall_seconds": wall_seconds,
+            "run_seconds_total": round(sum(r["seconds"] for r in part), 1),
+        }
+        _write_json(path, {"meta": meta, "records": part})
+
+
+def _recipe_dict(recipe) -> dict:
+    config = {k: (repr(v) if k == "augment" else v) for k, v in recipe.config.items()}
+    return {"name": recipe.name, "strategy": recipe.strategy, "learning_rate": recipe.learning_rate,
+            "batch_size": recipe.batch_size, "updates": recipe.updates, "config": config,
+            "strategy_kwargs": dict(recipe.strategy_kwargs)}
+
+
+def _engine() -> str:
+    try:
+        from tlkit.nn import engine
+        return engine.name()
+    except (ImportError, AttributeError):
+        return "default"
+
+
 def save_results(records: list[dict], path: Path = RESULTS_PATH, meta: dict | None = None) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"meta": meta or {}, "records": records}
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(payload, indent=1) + "\n")
-    os.replace(tmp, path)
+    _write_json(path, {"meta": meta or {}, "records": records})
     return path
 
 
 def load_results(path: Path = RESULTS_PATH) -> list[dict]:
-    """The records of the last full study (a list of dicts with task, strategy, n_train, seed, accuracy)."""
+    """The records of the last study (a list of dicts with task, strategy, n_train, seed, accuracy)."""
     return json.loads(Path(path).read_text())["records"]
 
 
@@ -137,25 +318,33 @@ def paired_gap(records: list[dict], task: str, size_label: str, a: str, b: str) 
 
 
 def main(argv: list[str] | None = None) -> None:
+    from tlkit.datasets import list_transfer_tasks
+
     parser = argparse.ArgumentParser(description="Learning curves of every strategy on every task.")
     parser.add_argument("--quick", action="store_true", help="2 seeds, sizes 25 and 100")
-    parser.add_argument("--architecture", default="medium")
-    parser.add_argument("--out", type=Path, default=RESULTS_PATH)
     parser.add_argument("--tasks", help="comma-separated similarity/domain, e.g. high/digits,medium/wild")
-    parser.add_argument("--merge", action="store_true", help="keep the other tasks' records already in --out")
+    parser.add_argument("--deadline", help="UTC time HH:MM after which no new cell starts")
+    parser.add_argument("--export-only", action="store_true", help="rewrite the result files from the runs")
     args = parser.parse_args(argv)
     sizes, seeds = ((25, 100), (0, 1)) if args.quick else (SIZES, SEEDS)
-    tasks = [tuple(t.split("/")) for t in args.tasks.split(",")] if args.tasks else None
+    tasks = [tuple(t.split("/")) for t in args.tasks.split(",")] if args.tasks else list_transfer_tasks()
+    deadline = None
+    if args.deadline:
+        now = datetime.datetime.now(datetime.timezone.utc)
+        hh, mm = (int(v) for v in args.deadline.split(":"))
+        deadline = now.replace(hour=hh, minute=mm, second=0).timestamp()
+    command = "python -m studies.study" + (" --quick" if args.quick else "") + \
+        (f" --tasks {args.tasks}" if args.tasks else "")
+    runs_path = RUNS_PATH.with_name("learning_curves_quick_runs.json") if args.quick else RUNS_PATH
     start = time.perf_counter()
-    records = run_study(sizes, seeds, architecture=args.architecture, tasks=tasks)
-    if args.merge and args.out.exists():
-        done = {r["task"] for r in records}
-        records = [r for r in load_results(args.out) if r["task"] not in done] + records
-    meta = {"command": "python -m studies.study" + (" --quick" if args.quick else ""),
-            "sizes": [str(s) for s in sizes], "seeds": list(seeds), "architecture": args.architecture,
-            "target_steps": TARGET_STEPS, "min_epochs": MIN_EPOCHS, "batch_size": BATCH_SIZE,
-            "learning_rates": LEARNING_RATES, "wall_seconds": round(time.perf_counter() - start, 1)}
-    print(f"wrote {save_results(records, args.out, meta)}")
+    if args.export_only:
+        records = load_runs(runs_path)
+    else:
+        records = run_study(sizes, seeds, tasks=tasks, runs_path=runs_path, deadline=deadline)
+    if not args.quick:
+        export(records, tasks, sizes, seeds, STRATEGIES, command,
+               None if args.export_only else round(time.perf_counter() - start, 1))
+    print(f"{len(records)} records in {runs_path}")
 
 
 if __name__ == "__main__":
