@@ -267,7 +267,7 @@ def floor_steps(arms, X, y, update_budget):
     out = {}
     for name, (train_fn, batch_size) in arms.items():
         steps = max(1, len(X) // batch_size)  # forgets the shorter last minibatch
-        epochs = max(1, update_budget // steps)
+        epochs = max(1, -(-update_budget // steps))
         start = time.perf_counter()
         accuracy = train_fn(X, y, epochs, batch_size)
         out[name] = {"epochs": epochs, "updates": epochs * steps,
@@ -280,7 +280,7 @@ def untimed(arms, X, y, update_budget):
     out = {}
     for name, (train_fn, batch_size) in arms.items():
         steps = math.ceil(len(X) / batch_size)
-        epochs = max(1, update_budget // steps)
+        epochs = max(1, math.ceil(update_budget / steps))
         out[name] = {"epochs": epochs, "updates": epochs * steps, "seconds": 0.0,
                      "accuracy": train_fn(X, y, epochs, batch_size)}
     return out
@@ -289,3 +289,23 @@ def untimed(arms, X, y, update_budget):
 def test_04_2_mistakes():
     assert first_kind("04.2", floor_steps) == "budget"
     assert set(check("04.2", untimed, verbose=False).kinds) == {"timing"}
+
+
+def test_04_2_reference_agrees_with_the_protocol_budget():
+    from tlkit.protocol import epochs_for_updates
+    exercise = get_exercise("04.2")
+    for case in exercise.public_cases + exercise.hidden_cases(5):
+        expected = exercise.expected(case)["result"]
+        for name, arm in case.inputs["arms"].items():
+            assert expected[name]["epochs"] == epochs_for_updates(
+                case.inputs["update_budget"], case.inputs["n"], arm["batch_size"])
+
+
+def test_04_1_reference_agrees_with_the_rule_on_a_wide_grid():
+    from tlkit.strategy_rule import choose_strategy
+    reference = get_exercise("04.1").reference
+    sizes = [1, 2, 50, 998, 999, 1_000, 1_001, 5_000, 9_999, 10_000, 10_001, 50_000, 99_999,
+             100_000, 10**7]
+    for size in sizes:
+        for similarity in ("high", "medium", "low"):
+            assert reference(size, similarity) == choose_strategy(size, similarity)

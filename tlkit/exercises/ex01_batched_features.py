@@ -175,6 +175,5 @@ EXERCISE = Exercise(
         "tlkit.pretrained.PretrainedModel.features_of_batch",
         "tlkit.training.predict_logits",
         "tlkit.nn.network.Network.infer",
-        "tlkit.exercises.ex01_batched_features.extract_in_batches",
     ),
 )

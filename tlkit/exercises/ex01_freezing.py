@@ -238,10 +238,8 @@ EXERCISE = Exercise(
     },
     library_names=(
         "tlkit.pretrained.PretrainedModel",
-        "tlkit.pretrained.PretrainedModel.freeze",
-        "tlkit.pretrained.PretrainedModel.unfreeze",
-        "tlkit.pretrained.PretrainedModel.is_frozen",
+        "tlkit.pretrained.PretrainedModel._resolve_names",
+        "tlkit.strategies.FineTuner",
         "tlkit.strategies.fine_tuning.resolve_layers_to_unfreeze",
-        "tlkit.exercises.ex01_freezing.FreezableModel",
     ),
 )

@@ -152,10 +152,8 @@ EXERCISE = Exercise(
         "`np.array([[0.0, 0.0]])` with labels `np.array([0])` (loss ln 2 = 0.693).",
     },
     library_names=(
+        "tlkit.nn.losses",
         "tlkit.nn.losses.softmax_cross_entropy",
         "tlkit.nn.losses.log_softmax",
-        "tlkit.nn.losses.softmax",
-        "tlkit.nn.losses.one_hot",
-        "tlkit.exercises.ex02_softmax_cross_entropy.softmax_cross_entropy",
     ),
 )

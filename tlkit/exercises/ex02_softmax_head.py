@@ -236,9 +236,8 @@ EXERCISE = Exercise(
     },
     library_names=(
         "tlkit.strategies.FeatureExtractor",
-        "tlkit.strategies.feature_extraction.FeatureExtractor",
+        "tlkit.strategies.classifier.StrategyBase",
         "tlkit.training.Trainer",
-        "tlkit.nn.losses.softmax",
-        "tlkit.exercises.ex02_softmax_head.SoftmaxHead",
+        "tlkit.nn.losses",
     ),
 )

@@ -158,7 +158,7 @@ EXERCISE = Exercise(
     },
     library_names=(
         "tlkit.nn.optimizers",
+        "tlkit.nn.optimizers.ParamGroup",
         "tlkit.strategies.discriminative",
-        "tlkit.exercises.ex03_per_layer_update.per_layer_sgd_update",
     ),
 )

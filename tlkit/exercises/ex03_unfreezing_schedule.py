@@ -144,6 +144,5 @@ EXERCISE = Exercise(
     library_names=(
         "tlkit.strategies.unfreezing.UnfreezeSchedule",
         "tlkit.strategies.unfreezing.UnfreezeSchedule.trainable_at",
-        "tlkit.exercises.ex03_unfreezing_schedule.blocks_training_at",
     ),
 )

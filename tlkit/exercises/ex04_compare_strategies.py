@@ -2,13 +2,14 @@
 
 ``compare_strategies(arms, X, y, update_budget)``: ``arms`` maps a strategy's name to a
 pair ``(train_fn, batch_size)``; ``train_fn(X, y, epochs, batch_size)`` trains that
-strategy and returns its accuracy. Every arm gets the same number of minibatch updates::
+strategy and returns its accuracy. Every arm gets the same budget of minibatch updates::
 
     steps  = ceil(len(X) / batch_size)           # updates per epoch
-    epochs = max(1, update_budget // steps)
+    epochs = max(1, ceil(update_budget / steps))  # whole epochs, at least the budget
     updates = epochs * steps
 
-and each call is timed (``time.perf_counter()`` around the ``train_fn`` call). Returns
+(the rule of ``tlkit.protocol.epochs_for_updates``), and each call is timed
+(``time.perf_counter()`` around the ``train_fn`` call). Returns
 ``{name: {"epochs", "updates", "seconds", "accuracy"}}`` with one entry per arm, in the
 order of ``arms``.
 
@@ -37,7 +38,7 @@ def compare_strategies(arms: dict, X, y, update_budget: int) -> dict[str, dict]:
     results = {}
     for name, (train_fn, batch_size) in arms.items():
         steps = math.ceil(len(X) / batch_size)
-        epochs = max(1, update_budget // steps)
+        epochs = max(1, math.ceil(update_budget / steps))
         start = time.perf_counter()
         accuracy = train_fn(X, y, epochs, batch_size)
         seconds = time.perf_counter() - start
@@ -141,7 +142,7 @@ PUBLIC_CASES = (
     _case("different batch sizes get different epochs", 100, 40,
           [("feature_extraction", 64, 0.75), ("fine_tuning", 16, 0.875),
            ("from_scratch", 8, 0.5)]),
-    _case("a budget smaller than one epoch still trains one epoch", 100, 2,
+    _case("a budget smaller than one epoch trains one whole epoch", 100, 2,
           [("feature_extraction", 10, 0.625), ("fine_tuning", 10, 0.75)]),
     _case("a single example", 1, 5, [("fine_tuning", 32, 1.0), ("from_scratch", 32, 0.0)]),
     _case("one arm", 50, 30, [("from_scratch", 7, 0.25)]),
@@ -168,7 +169,7 @@ EXERCISE = Exercise(
     points=10.0,
     description=(
         "compare_strategies(arms, X, y, update_budget): for each name -> (train_fn, batch_size) "
-        "in arms, epochs = max(1, update_budget // ceil(len(X) / batch_size)); time "
+        "in arms, epochs = max(1, ceil(update_budget / ceil(len(X) / batch_size))); time "
         "train_fn(X, y, epochs, batch_size) with time.perf_counter(); return {name: {'epochs', "
         "'updates', 'seconds', 'accuracy'}} in the order of arms."
     ),
@@ -179,16 +180,16 @@ EXERCISE = Exercise(
     compare=compare,
     hints={
         "default": "For each arm: steps = math.ceil(len(X) / batch_size); epochs = max(1, "
-        "update_budget // steps); time the call train_fn(X, y, epochs, batch_size).",
+        "math.ceil(update_budget / steps)); time the call train_fn(X, y, epochs, batch_size).",
         "arms_ran": "Call every arm's train_fn exactly once, on all of X and y.",
         "keys": "Return one entry per arm, keyed by its name, in the order of `arms` (a dict "
         "keeps the order you insert in).",
         "entry_keys": "Each entry is a dict with exactly the keys 'epochs', 'updates', "
         "'seconds' and 'accuracy'.",
         "batch_size": "Train each arm with its own batch size (the second item of its pair).",
-        "budget": "The same number of updates for everyone: an epoch is "
-        "ceil(len(X) / batch_size) updates (the last minibatch is shorter), so epochs = "
-        "max(1, update_budget // steps).",
+        "budget": "The same budget for everyone: an epoch is ceil(len(X) / batch_size) "
+        "updates (the last minibatch is shorter), and each arm trains the fewest whole epochs "
+        "that reach the budget: epochs = max(1, math.ceil(update_budget / steps)).",
         "updates": "updates = epochs * ceil(len(X) / batch_size): the minibatch steps the arm "
         "really took.",
         "accuracy": "Report the accuracy the arm's train_fn returned, unchanged.",
@@ -200,8 +201,8 @@ EXERCISE = Exercise(
         "batch_size): `for name, (train_fn, batch_size) in arms.items():`.",
     },
     library_names=(
-        "tlkit.manager.TransferLearningManager.compare_strategies",
         "tlkit.manager.TransferLearningManager",
-        "tlkit.exercises.ex04_compare_strategies.compare_strategies",
+        "tlkit.manager.StrategyComparison",
+        "tlkit.protocol.recipes.epochs_for_updates",
     ),
 )

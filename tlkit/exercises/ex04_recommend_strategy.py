@@ -110,7 +110,8 @@ EXERCISE = Exercise(
     },
     library_names=(
         "tlkit.strategy_rule",
-        "tlkit.manager.TransferLearningManager.recommend_strategy",
-        "tlkit.exercises.ex04_recommend_strategy.recommend_strategy",
+        "tlkit.strategy_rule.choose_strategy",
+        "tlkit.strategy_rule.size_category",
+        "tlkit.manager.TransferLearningManager",
     ),
 )
