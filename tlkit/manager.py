@@ -2,11 +2,12 @@
 
 * :meth:`TransferLearningManager.recommend_strategy` applies the course's size x
   similarity rule (:mod:`tlkit.strategy_rule`, the single source of truth) and explains
-  it. Size boundaries: small < 1,000 examples <= medium < 10,000 <= large < 100,000 <=
-  very large.
-* :meth:`TransferLearningManager.compare_strategies` checks a rule on real data: it
-  trains feature extraction, fine-tuning and from-scratch on the same split and reports
-  held-out accuracy, wall time and the training curves.
+  it. Size boundaries: small < 1,000 examples <= medium < 10,000 <= large.
+* :meth:`TransferLearningManager.compare_strategies` checks a rule on real data with the
+  experiment protocol (:mod:`tlkit.protocol`): feature extraction, fine-tuning and
+  from-scratch are built from the recipe registry and trained on the same split with the
+  same seed and the same number of minibatch updates; it reports held-out accuracy, wall
+  time, the training curves, and which strategies tie with the best.
 * :meth:`TransferLearningManager.estimate_transferability` scores a model's features
   for a task with LogME, before any training; :meth:`recommend_from_data` replaces the
   guessed similarity with that measurement.
@@ -14,6 +15,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 import warnings
@@ -23,30 +25,27 @@ import numpy as np
 
 from . import strategy_rule
 from .architectures import IMAGE_PLANS, check_architecture
-from .config import FineTuningConfig, TrainingConfig
+from .config import TrainingConfig
 from .history import TrainingHistory
 from .logme import logme
+from .protocol import build_strategy, get_recipe, make_config, updates_done
+from .protocol.recipes import warmup_epochs_for
+from .protocol.rule_check import RuleVerdict, judge_rule
+from .protocol.stats import ties_within
 from .validation import as_float_array, as_labels, check_int, check_positive
-
-#: Starting learning rates (Adam) per strategy. Fine-tuning uses a lower one: its head
-#: starts random, but the blocks below it are already good and must not be wrecked.
-RECOMMENDED_LR = {"feature_extraction": 1e-2, "fine_tuning": 3e-3, "from_scratch": 1e-2}
 
 #: LogME margin (pretrained features minus the same network's random features, per
 #: sample) from which a task counts as "high" similarity, and below which it counts as
 #: "low" (see ``recommend_from_data``). Calibrated on the course's tasks at 100 examples.
 SIMILARITY_MARGINS = {"high": 0.05, "low": 0.0}
 
-#: ``compare_strategies(epochs=None)``: about this many minibatch steps per strategy,
-#: within these bounds on the number of epochs.
-STEP_BUDGET = 300
-AUTO_EPOCHS = (10, 50)
+#: Two strategies whose accuracies differ by at most this much count as tied (a fraction).
+TIE_BAND = 0.01
 
 _SIZE_TEXT = {
     "small": "a small dataset (fewer than 1,000 labelled examples)",
     "medium": "a medium dataset (1,000 to 9,999 labelled examples)",
-    "large": "a large dataset (10,000 to 99,999 labelled examples)",
-    "very_large": "a very large dataset (100,000 labelled examples or more)",
+    "large": "a large dataset (10,000 labelled examples or more)",
 }
 _STRATEGY_TEXT = {
     "feature_extraction": "feature extraction (freeze the whole base, train a new head)",
@@ -95,22 +94,33 @@ class Recommendation:
     transferability: float | None = None
     baseline_transferability: float | None = None
 
-    def build(self, base, num_classes: int, seed: int = 0):
-        """The recommended strategy, ready to ``train``, on ``base`` (a PretrainedModel)."""
-        from .strategies import FeatureExtractor, FineTuner, FromScratch
-
-        if self.strategy == "feature_extraction":
-            return FeatureExtractor(base, num_classes, seed=seed)
+    @property
+    def recipe(self):
+        """The registry's recipe for the strategy, with this recommendation's blocks to train."""
+        recipe = get_recipe(self.strategy)
         if self.strategy == "fine_tuning":
-            trainable = [n for n in base.get_layer_names() if n not in self.layers_to_freeze]
-            return FineTuner(base, num_classes, layers_to_unfreeze=trainable, seed=seed)
-        return FromScratch.like(base, num_classes, seed=seed)
+            trainable = [name for name in self.layers_to_train if name != "head"]
+            recipe = recipe.replace(strategy_kwargs={**recipe.strategy_kwargs,
+                                                     "layers_to_unfreeze": trainable})
+        return recipe
 
-    def config(self, **overrides) -> TrainingConfig:
-        """A training config with the recommended learning rate (and any overrides)."""
-        settings = {"learning_rate": self.recommended_lr, **overrides}
-        cls = FineTuningConfig if self.strategy == "fine_tuning" else TrainingConfig
-        return cls(**settings)
+    def build(self, base, num_classes: int, seed: int = 0):
+        """The recommended strategy, ready to ``train``, on a copy of ``base`` (a PretrainedModel)."""
+        if self.strategy == "fine_tuning" and base.get_layer_names() != self.layers_to_freeze + [
+                n for n in self.layers_to_train if n != "head"]:
+            raise ValueError(
+                f"base has blocks {base.get_layer_names()}, but this recommendation was made for "
+                f"{self.architecture!r}; ask recommend_strategy(..., architecture={base.architecture!r})"
+            )
+        return build_strategy(self.recipe, base, num_classes, seed=seed)
+
+    def config(self, n_train: int | None = None, *, seed: int = 0, **overrides) -> TrainingConfig:
+        """The recipe's config for ``n_train`` examples (default: ``dataset_size``), epochs from
+        its update budget, with any ``overrides`` (e.g. ``epochs=3``)."""
+        config = make_config(self.recipe, n_train or self.dataset_size, seed=seed)
+        if "epochs" in overrides and self.strategy == "fine_tuning":
+            overrides.setdefault("warmup_epochs", warmup_epochs_for(overrides["epochs"]))
+        return dataclasses.replace(config, **overrides) if overrides else config
 
     def __str__(self) -> str:
         frozen = ", ".join(self.layers_to_freeze) or "none"
@@ -130,6 +140,7 @@ class StrategyResult:
     evaluated_on: str
     trainable_parameters: int
     model: object = field(repr=False, default=None)
+    updates: int = 0
 
     def __repr__(self) -> str:
         return (f"StrategyResult({self.name}: accuracy {self.accuracy:.3f} on {self.evaluated_on}, "
@@ -150,6 +161,8 @@ class StrategyComparison:
     architecture: str
     evaluated_on: str
     epochs: int
+    updates: int = 0
+    tie_band: float = TIE_BAND
 
     @property
     def results(self) -> dict[str, StrategyResult]:
@@ -165,15 +178,33 @@ class StrategyComparison:
     def best_strategy(self) -> str:
         return self.best.name
 
+    def ties(self, band: float | None = None) -> list[str]:
+        """The strategies within ``band`` (default :data:`TIE_BAND`) of the best accuracy."""
+        scores = {name: r.accuracy for name, r in self.results.items()}
+        return ties_within(scores, self.tie_band if band is None else band)
+
+    def judge_rule(self, task_similarity: str, band: float | None = None) -> RuleVerdict:
+        """The course rule's choice for this training-set size, judged by its regret here."""
+        scores = {name: r.accuracy for name, r in self.results.items()}
+        return judge_rule(scores, self.n_train, task_similarity,
+                          band=self.tie_band if band is None else band)
+
     def table(self) -> str:
         where = "held-out" if self.evaluated_on == "test" else "TRAINING (nothing held out)"
         lines = [
             f"{self.architecture} on {self.n_train} training examples, {self.num_classes} classes, "
-            f"{self.epochs} epochs; accuracy on {self.n_test} {where} examples",
+            f"{self.updates} updates each ({self.epochs} epochs); accuracy on {self.n_test} "
+            f"{where} examples",
             f"{'strategy':<20}{'accuracy':>10}{'time (s)':>10}{'trainable params':>18}",
         ]
+        tied = self.ties()
         for name, result in self.results.items():
-            mark = "  <- best" if name == self.best.name else ""
+            if name == self.best.name:
+                mark = "  <- best"
+            elif name in tied:
+                mark = f"  (tied: within the {100 * self.tie_band:g}-point band)"
+            else:
+                mark = ""
             lines.append(f"{name:<20}{result.accuracy:>10.3f}{result.time:>10.2f}"
                          f"{result.trainable_parameters:>18,d}{mark}")
         return "\n".join(lines)
@@ -269,7 +300,7 @@ class TransferLearningManager:
         else:
             frozen = []
         trained = [n for n in names if n not in frozen] + ["head"]
-        lr = RECOMMENDED_LR[strategy]
+        lr = get_recipe(strategy).learning_rate
         if strategy == "fine_tuning":
             what = (f"fine-tuning: keep {', '.join(frozen)} frozen and train "
                     f"{', '.join(trained)}" if frozen else
@@ -290,7 +321,7 @@ class TransferLearningManager:
 
     @staticmethod
     def size_category(dataset_size: int) -> str:
-        """"small" (< 1,000), "medium" (< 10,000), "large" (< 100,000) or "very_large"."""
+        """"small" (< 1,000), "medium" (1,000-9,999) or "large" (>= 10,000)."""
         return strategy_rule.size_category(dataset_size)
 
     @classmethod
@@ -302,38 +333,51 @@ class TransferLearningManager:
         seed: int = 0,
         test_fraction: float = 0.25,
         learning_rates: dict[str, float] | None = None,
-        batch_size: int = 32,
+        batch_size: int | None = None,
         base=None,
         layers_to_unfreeze=None,
         augment=None,
+        *,
+        updates: int | None = None,
     ) -> StrategyComparison:
-        """Train the three strategies on the same split and compare them.
+        """Train the three strategies on the same split, with the same budget, and compare them.
 
         ``dataset``: ``{"X": X, "y": y}``, ``(X, y)`` or a task with ``X_train``, ``y_train``,
         ``X_test``, ``y_test`` (its split is used as is). X holds vectors (N, d) or
-        grayscale images (N, H, W). A stratified ``test_fraction`` is held out; when
-        nothing can be held out (too few examples), accuracy is measured on the training
-        data, with a warning. ``base`` is a PretrainedModel to compare with (default:
-        ``PretrainedModel(architecture, input_shape)``); each strategy gets its own copy.
-        ``learning_rates`` overrides :data:`RECOMMENDED_LR` per strategy. ``epochs=None``
-        gives every strategy about :data:`STEP_BUDGET` minibatch steps (10 to 50 epochs):
-        small datasets get more epochs, and a run stays a few seconds.
+        grayscale images (N, H, W); the number of classes is ``max(y) + 1``, at least 2. A
+        stratified ``test_fraction`` is held out; when nothing can be held out (too few
+        examples), accuracy is measured on the training data, with a warning.
+
+        The protocol: each strategy is built and configured from its recipe in
+        :data:`tlkit.protocol.RECIPES` (``learning_rates`` and ``layers_to_unfreeze``
+        override the recipes' values), with the same ``seed`` (same split, same minibatch
+        order) and the same number of minibatch updates: ``updates`` (default: the recipes'
+        budget, 300) at ``batch_size`` (default: the recipes', 32), rounded up to whole
+        epochs; or exactly ``epochs`` epochs when given. ``base`` is a PretrainedModel to
+        compare with (default: ``PretrainedModel(architecture, input_shape)``); each
+        strategy gets its own copy.
         """
         from .pretrained import PretrainedModel
-        from .strategies import FeatureExtractor, FineTuner, FromScratch
 
+        names = ("feature_extraction", "fine_tuning", "from_scratch")
+        recipes = {name: get_recipe(name) for name in names}
         if epochs is not None:
             epochs = check_int(epochs, "epochs", 1)
-        batch_size = check_int(batch_size, "batch_size", 1)
+        if updates is not None:
+            updates = check_int(updates, "updates", 1)
+            if epochs is not None:
+                raise ValueError(f"give epochs or updates, not both; got epochs={epochs}, updates={updates}")
+        batch_size = check_int(batch_size if batch_size is not None
+                               else recipes["feature_extraction"].batch_size, "batch_size", 1)
         seed = check_int(seed, "seed", 0)
         test_fraction = check_positive(test_fraction, "test_fraction")
         if test_fraction >= 1:
             raise ValueError(f"test_fraction must be in (0, 1); got {test_fraction}")
-        rates = dict(RECOMMENDED_LR)
         for name, rate in (learning_rates or {}).items():
-            if name not in rates:
-                raise ValueError(f"learning_rates has unknown strategy {name!r}; valid: {list(rates)}")
-            rates[name] = check_positive(rate, f"learning_rates[{name!r}]")
+            if name not in recipes:
+                raise ValueError(f"learning_rates has unknown strategy {name!r}; valid: {list(recipes)}")
+            recipes[name] = recipes[name].replace(
+                learning_rate=check_positive(rate, f"learning_rates[{name!r}]"))
 
         X, y, X_test, y_test, task_classes = _unpack(dataset)
         X, y = _samples(X, y)
@@ -355,9 +399,12 @@ class TransferLearningManager:
                 UserWarning, stacklevel=2,
             )
             X_test, y_test, evaluated_on = X_train, y_train, "train"
-        if epochs is None:
-            steps_per_epoch = math.ceil(len(X_train) / batch_size)
-            epochs = int(np.clip(math.ceil(STEP_BUDGET / steps_per_epoch), *AUTO_EPOCHS))
+        n_train = len(X_train)
+        steps_per_epoch = math.ceil(n_train / batch_size)
+        if epochs is not None:
+            budget = epochs * steps_per_epoch
+        else:
+            budget = updates if updates is not None else max(r.updates for r in recipes.values())
         all_labels = np.concatenate([y_train, y_test])
         num_classes = max(2, int(all_labels.max()) + 1, int(task_classes or 0))
         input_shape = tuple(X.shape[1:])
@@ -368,35 +415,33 @@ class TransferLearningManager:
             raise ValueError(f"base expects inputs of shape {base.input_shape}; the data has {input_shape}")
         architecture = base.architecture
 
-        common = {"epochs": epochs, "batch_size": batch_size, "seed": seed, "augment": augment}
-        plans = {
-            "feature_extraction": (
-                lambda: FeatureExtractor(base.copy(), num_classes, seed=seed),
-                TrainingConfig(learning_rate=rates["feature_extraction"], **common)),
-            "fine_tuning": (
-                lambda: FineTuner(base.copy(), num_classes, layers_to_unfreeze or "top_half", seed=seed),
-                FineTuningConfig(learning_rate=rates["fine_tuning"], **common)),
-            "from_scratch": (
-                lambda: FromScratch.like(base, num_classes, seed=seed),
-                TrainingConfig(learning_rate=rates["from_scratch"], **common)),
-        }
+        extra_config = {} if augment is None else {"augment": augment}
         results = {}
-        for name, (build, config) in plans.items():
+        for name, recipe in recipes.items():
+            recipe = recipe.replace(batch_size=batch_size, updates=budget,
+                                    config={**recipe.config, **extra_config})
+            if name == "fine_tuning" and layers_to_unfreeze is not None:
+                recipe = recipe.replace(strategy_kwargs={**recipe.strategy_kwargs,
+                                                         "layers_to_unfreeze": layers_to_unfreeze})
             start = time.perf_counter()
-            strategy = build()
-            history = strategy.train(X_train, y_train, config)
+            strategy = build_strategy(recipe, base, num_classes, seed=seed)
+            history = strategy.train(X_train, y_train, make_config(recipe, n_train, seed=seed))
             elapsed = time.perf_counter() - start
             results[name] = StrategyResult(
                 name=name, accuracy=strategy.score(X_test, y_test), time=elapsed,
                 history=history, train_accuracy=strategy.score(X_train, y_train),
                 evaluated_on=evaluated_on,
                 trainable_parameters=strategy.count_parameters(trainable_only=True),
-                model=strategy,
+                model=strategy, updates=updates_done(history),
             )
-        return StrategyComparison(**results, n_train=len(X_train), n_test=len(X_test),
+        done = {r.updates for r in results.values()}
+        if len(done) != 1:  # the protocol's promise; a failure here is a bug, not bad input
+            raise RuntimeError(f"compare_strategies: the strategies ran different numbers of updates {done}")
+        return StrategyComparison(**results, n_train=n_train, n_test=len(X_test),
                                   num_classes=num_classes, input_shape=input_shape,
                                   architecture=architecture, evaluated_on=evaluated_on,
-                                  epochs=epochs)
+                                  epochs=results["feature_extraction"].history.epochs,
+                                  updates=done.pop())
 
     @staticmethod
     def estimate_transferability(model, X, y) -> float:

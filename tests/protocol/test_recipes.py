@@ -36,6 +36,12 @@ def test_the_registry_holds_the_three_strategies():
         get_recipe("fine_tune")
 
 
+def test_the_three_strategies_share_one_budget():
+    # compare_strategies' promise (same updates for every arm) needs one batch size and one budget
+    core = [get_recipe(n) for n in ("feature_extraction", "fine_tuning", "from_scratch")]
+    assert len({r.batch_size for r in core}) == 1 and len({r.updates for r in core}) == 1
+
+
 def test_recipes_are_immutable_and_replace_checks_fields():
     recipe = get_recipe("feature_extraction")
     with pytest.raises(AttributeError):
