@@ -10,15 +10,8 @@ from tlkit.lr_finder import lr_find
 from tlkit.strategies import FeatureExtractor, FineTuner, FromScratch
 
 
-def blobs(n=64, d=6, k=3, seed=0):
-    rng = np.random.default_rng(seed)
-    y = np.arange(n) % k
-    centres = rng.normal(0, 3, (k, d)).astype(np.float32)
-    return (centres[y] + rng.normal(0, 0.5, (n, d))).astype(np.float32), y
-
-
-def test_sweep_is_exponential_and_the_suggestion_sensible():
-    X, y = blobs()
+def test_sweep_is_exponential_and_the_suggestion_sensible(blobs):
+    X, y = blobs(n=64)
     result = lr_find(FeatureExtractor(PretrainedModel("simple", 6), 3), X, y, steps=60)
     lrs = result.lrs
     assert lrs[0] == pytest.approx(1e-6)
@@ -35,8 +28,8 @@ def test_sweep_is_exponential_and_the_suggestion_sensible():
                    method="min10").suggestion == pytest.approx(result.min_over_10)
 
 
-def test_stops_on_divergence():
-    X, _ = blobs()
+def test_stops_on_divergence(blobs):
+    X, _ = blobs(n=64)
     y = np.random.default_rng(0).integers(0, 3, len(X))
     result = lr_find(FromScratch("simple", 3, input_shape=6), X, y, start=1e-4, end=1e4, steps=100,
                      optimizer="sgd")
@@ -49,8 +42,8 @@ def test_stops_on_divergence():
     lambda: FeatureExtractor(PretrainedModel("medium", 6), 3),
     lambda: FromScratch("medium", 3, input_shape=6),
 ])
-def test_weights_are_restored(make):
-    X, y = blobs()
+def test_weights_are_restored(blobs, make):
+    X, y = blobs(n=64)
     strategy = make()
     before = strategy.network.state_dict()
     trainable = strategy.trainable_layers()
@@ -60,8 +53,8 @@ def test_weights_are_restored(make):
     assert strategy.trainable_layers() == trainable
 
 
-def test_a_bare_model_is_left_untouched():
-    X, y = blobs()
+def test_a_bare_model_is_left_untouched(blobs):
+    X, y = blobs(n=64)
     model = PretrainedModel("simple", 6)
     before = model.state_dict()
     result = lr_find(model, X, y, steps=15)
@@ -70,7 +63,7 @@ def test_a_bare_model_is_left_untouched():
     assert not any(model.is_frozen(n) for n in model.get_layer_names())
 
 
-def test_the_sweep_runs_on_the_trainer_and_reports_a_tied_range():
+def test_the_sweep_runs_on_the_trainer_and_reports_a_tied_range(blobs):
     X, y = blobs(n=40)
     result = lr_find(FeatureExtractor(PretrainedModel("simple", 6), 3), X, y, steps=30,
                      batch_size=16)  # 40 examples: 3 balanced batches (14, 13, 13) per epoch
@@ -87,8 +80,8 @@ def test_the_sweep_runs_on_the_trainer_and_reports_a_tied_range():
         result.ties_within(1.5)
 
 
-def test_bad_arguments():
-    X, y = blobs()
+def test_bad_arguments(blobs):
+    X, y = blobs(n=64)
     fe = FeatureExtractor(PretrainedModel("simple", 6), 3)
     with pytest.raises(ValueError, match="end"):
         lr_find(fe, X, y, start=1e-2, end=1e-3)

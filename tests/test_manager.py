@@ -46,13 +46,6 @@ CATEGORY = {1: "small", 999: "small", 1_000: "medium", 9_999: "medium", 10_000: 
             50_000: "large", 10**6: "large"}
 
 
-def blobs(n=40, d=6, k=3, seed=0):
-    rng = np.random.default_rng(seed)
-    y = np.arange(n) % k
-    centres = rng.normal(0, 3, (k, d)).astype(np.float32)
-    return (centres[y] + rng.normal(0, 0.5, (n, d))).astype(np.float32), y
-
-
 # -- recommend_strategy --------------------------------------------------------------------
 
 @pytest.mark.parametrize(("size", "similarity", "strategy", "frozen"), EXPECTED_MEDIUM)
@@ -125,7 +118,7 @@ def test_recommend_bad_input(args, match):
 
 # -- compare_strategies ----------------------------------------------------------------------
 
-def test_compare_on_vectors():
+def test_compare_on_vectors(blobs):
     X, y = blobs(n=40)
     cmp = M.compare_strategies({"X": X, "y": y}, architecture="simple", epochs=4)
     assert isinstance(cmp, StrategyComparison)
@@ -149,7 +142,7 @@ def test_compare_on_vectors():
     (100, 10, 12),    # 75 training examples: 3 balanced batches of 25 per epoch, 4 epochs
     (100, 12, 12),
 ])
-def test_every_strategy_gets_the_same_number_of_updates(n, updates, expected):
+def test_every_strategy_gets_the_same_number_of_updates(blobs, n, updates, expected):
     X, y = blobs(n=n)
     cmp = M.compare_strategies((X, y), architecture="simple", updates=updates)
     assert {r.updates for r in cmp.results.values()} == {expected}
@@ -175,7 +168,7 @@ def test_all_zero_labels_still_give_two_classes():
     assert cmp.num_classes == 2 and cmp.evaluated_on == "test"
 
 
-def test_compare_is_deterministic_and_takes_pairs_and_lists():
+def test_compare_is_deterministic_and_takes_pairs_and_lists(blobs):
     X, y = blobs(n=24)
     a = M.compare_strategies((X.tolist(), y.tolist()), architecture="simple", epochs=2, seed=1)
     b = M.compare_strategies((X, y), architecture="simple", epochs=2, seed=1)
@@ -192,7 +185,7 @@ def test_compare_on_images_and_a_task_object():
     assert cmp.num_classes == 4
 
 
-def test_ties_and_the_rule_are_judged_with_a_band():
+def test_ties_and_the_rule_are_judged_with_a_band(blobs):
     X, y = blobs(n=40, seed=3)
     cmp = M.compare_strategies((X, y), architecture="simple", epochs=3)
     scores = {name: r.accuracy for name, r in cmp.results.items()}
@@ -235,7 +228,7 @@ def test_compare_bad_input(dataset, kwargs, error, match):
 
 # -- transferability -------------------------------------------------------------------------
 
-def test_transferability_and_recommendation_from_data():
+def test_transferability_and_recommendation_from_data(blobs):
     X, y = blobs(n=30)
     model = PretrainedModel("medium", 6)
     score = M.estimate_transferability(model, X, y)

@@ -19,13 +19,6 @@ from tlkit.protocol import (
 from tlkit.strategies import FeatureExtractor, FineTuner, FromScratch
 
 
-def blobs(n=50, d=6, k=3, seed=0):
-    rng = np.random.default_rng(seed)
-    y = np.arange(n) % k
-    centres = rng.normal(0, 3, (k, d)).astype(np.float32)
-    return (centres[y] + rng.normal(0, 0.5, (n, d))).astype(np.float32), y
-
-
 def test_the_registry_holds_the_three_strategies():
     assert {"feature_extraction", "fine_tuning", "from_scratch"} <= set(RECIPES)
     for name, recipe in RECIPES.items():
@@ -97,7 +90,7 @@ def test_build_strategy_uses_a_copy_of_the_base():
 
 
 @pytest.mark.parametrize("n", [1, 7, 50, 100])
-def test_every_arm_runs_the_same_predictable_number_of_updates(n):
+def test_every_arm_runs_the_same_predictable_number_of_updates(blobs, n):
     X, y = blobs(n=max(n, 1))
     base = PretrainedModel("simple", 6)
     done = {}
@@ -110,8 +103,8 @@ def test_every_arm_runs_the_same_predictable_number_of_updates(n):
     assert done == dict.fromkeys(done, expected)
 
 
-def test_fit_seeds_and_classes():
-    X, y = blobs()
+def test_fit_seeds_and_classes(blobs):
+    X, y = blobs(n=50)
     base = PretrainedModel("simple", 6)
     a, ha = fit("feature_extraction", base, X, y, seed=2)
     b, hb = fit("feature_extraction", base, X, y, seed=2)

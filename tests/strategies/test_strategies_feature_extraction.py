@@ -10,13 +10,6 @@ from tlkit.history import TrainingHistory
 from tlkit.strategies import FeatureExtractor
 
 
-def blobs(n=60, d=6, k=3, seed=0):
-    rng = np.random.default_rng(seed)
-    y = np.arange(n) % k
-    centres = rng.normal(0, 3, (k, d)).astype(np.float32)
-    return (centres[y] + rng.normal(0, 0.5, (n, d))).astype(np.float32), y
-
-
 @pytest.fixture
 def base():
     return PretrainedModel("simple", 6)
@@ -28,8 +21,8 @@ def test_construction_freezes_the_whole_base(base):
     assert fe.trainable_layers() == ["head"]
 
 
-def test_train_returns_history_and_learns(base):
-    X, y = blobs()
+def test_train_returns_history_and_learns(blobs, base):
+    X, y = blobs(n=60)
     fe = FeatureExtractor(base, 3)
     h = fe.train(X, y, {"epochs": 15, "learning_rate": 0.05})
     assert isinstance(h, TrainingHistory)
@@ -40,15 +33,15 @@ def test_train_returns_history_and_learns(base):
     assert h.learning_rates["layer1"] == [0.0] * 15 and h.learning_rates["head"][0] == 0.05
 
 
-def test_validation_data_gives_curves(base):
-    X, y = blobs()
+def test_validation_data_gives_curves(blobs, base):
+    X, y = blobs(n=60)
     h = FeatureExtractor(base, 3).train(X[:40], y[:40], {"epochs": 3},
                                         validation_data=(X[40:], y[40:]))
     assert len(h.val_loss) == len(h.val_accuracy) == 3
 
 
-def test_predict_and_predict_proba_shapes(base):
-    X, y = blobs()
+def test_predict_and_predict_proba_shapes(blobs, base):
+    X, y = blobs(n=60)
     fe = FeatureExtractor(base, 3)
     fe.train(X, y, {"epochs": 2})
     one = fe.predict(X[0])
@@ -64,7 +57,7 @@ def test_predict_and_predict_proba_shapes(base):
     assert set(fe.evaluate(X, y)) == {"loss", "accuracy"}
 
 
-def test_base_features_are_computed_once_in_bounded_batches(base):
+def test_base_features_are_computed_once_in_bounded_batches(blobs, base):
     X, y = blobs(n=50)
     fe = FeatureExtractor(base, 3, feature_batch_size=16)
     sizes = []
@@ -82,8 +75,8 @@ def test_base_features_are_computed_once_in_bounded_batches(base):
     assert sum(sizes) == 50  # training and validation features, once each
 
 
-def test_frozen_base_never_changes_by_a_bit(base):
-    X, y = blobs()
+def test_frozen_base_never_changes_by_a_bit(blobs, base):
+    X, y = blobs(n=60)
     before = base.state_dict()
     fe = FeatureExtractor(base, 3, hidden_units=8, dropout=0.2)
     fe.train(X, y, {"epochs": 3, "learning_rate": 0.5})
@@ -103,8 +96,8 @@ def test_works_from_one_example_two_classes_and_images():
     assert fe.predict_proba(X).shape == (7, 4)
 
 
-def test_same_seed_same_numbers(base):
-    X, y = blobs()
+def test_same_seed_same_numbers(blobs, base):
+    X, y = blobs(n=60)
     runs = []
     for _ in range(2):
         fe = FeatureExtractor(PretrainedModel("simple", 6), 3, hidden_units=5, dropout=0.3)

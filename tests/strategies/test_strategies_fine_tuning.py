@@ -12,13 +12,6 @@ from tlkit.strategies import FineTuner
 from tlkit.training import TrainingDivergedError
 
 
-def blobs(n=48, d=6, k=3, seed=0):
-    rng = np.random.default_rng(seed)
-    y = np.arange(n) % k
-    centres = rng.normal(0, 3, (k, d)).astype(np.float32)
-    return (centres[y] + rng.normal(0, 0.5, (n, d))).astype(np.float32), y
-
-
 @pytest.fixture
 def medium():
     return PretrainedModel("medium", 6)
@@ -75,7 +68,7 @@ def test_set_layer_learning_rate_rejects_bad_rates(medium, lr):
         FineTuner(medium, 3).set_layer_learning_rate("layer4", lr)
 
 
-def test_warmup_trains_the_head_first_then_the_blocks_join(medium):
+def test_warmup_trains_the_head_first_then_the_blocks_join(blobs, medium):
     X, y = blobs()
     ft = FineTuner(medium, 3, "top_half")
     h = ft.train(X, y, cfg(epochs=5, warmup_epochs=2, learning_rate=0.01))
@@ -87,7 +80,7 @@ def test_warmup_trains_the_head_first_then_the_blocks_join(medium):
     assert ft.unfrozen_layers() == ["layer3", "layer4"]  # state restored after the warm-up
 
 
-def test_default_warmup_is_ten_percent(medium):
+def test_default_warmup_is_ten_percent(blobs, medium):
     X, y = blobs(n=9)
     h = FineTuner(medium, 3, "top_half").train(X, y, {"epochs": 3})
     assert h.trainable_blocks[0] == ["head"] and "layer4" in h.trainable_blocks[1]
@@ -121,7 +114,7 @@ def test_geometric_and_ulmfit_rates(medium):
     assert set(flat.values()) == {0.3}
 
 
-def test_layer_learning_rate_override_applies_once_unfrozen(medium):
+def test_layer_learning_rate_override_applies_once_unfrozen(blobs, medium):
     X, y = blobs()
     ft = FineTuner(medium, 3, ["layer4"])
     ft.set_layer_learning_rate("layer2", 2e-4)  # frozen now: allowed
@@ -135,7 +128,7 @@ def test_layer_learning_rate_override_applies_once_unfrozen(medium):
     assert h.learning_rates["layer4"][-1] == pytest.approx(0.01)
 
 
-def test_gradual_unfreezing_adds_one_block_from_the_top(medium):
+def test_gradual_unfreezing_adds_one_block_from_the_top(blobs, medium):
     X, y = blobs()
     ft = FineTuner(medium, 3, "all")
     h = ft.train(X, y, cfg(epochs=6, warmup_epochs=1, gradual_unfreeze_every=1))
@@ -148,7 +141,7 @@ def test_gradual_unfreezing_adds_one_block_from_the_top(medium):
 
 
 @pytest.mark.parametrize("bn_mode", ["frozen", "train"])
-def test_frozen_blocks_never_change_by_a_bit(medium, bn_mode):
+def test_frozen_blocks_never_change_by_a_bit(blobs, medium, bn_mode):
     X, y = blobs()
     before = medium.state_dict()
     ft = FineTuner(medium, 3, ["layer3", "layer4"], bn_mode=bn_mode)
@@ -170,7 +163,7 @@ def test_bn_mode_is_checked(medium):
         FineTuner(medium, 3, bn_mode="eval")
 
 
-def test_accepts_training_config_and_learns(medium):
+def test_accepts_training_config_and_learns(blobs, medium):
     X, y = blobs()
     ft = FineTuner(medium, 3, "top_half")
     h = ft.train(X, y, TrainingConfig(epochs=10, learning_rate=0.01),
@@ -188,7 +181,7 @@ def test_one_example_and_images():
     assert h.epochs == 2 and ft.predict(x) in range(5)
 
 
-def test_same_seed_same_numbers():
+def test_same_seed_same_numbers(blobs):
     X, y = blobs()
     results = []
     for _ in range(2):
@@ -199,7 +192,7 @@ def test_same_seed_same_numbers():
     assert results[0][0] == results[1][0] and np.array_equal(results[0][1], results[1][1])
 
 
-def test_divergence_stops_with_advice_and_frozen_blocks_survive_it(medium):
+def test_divergence_stops_with_advice_and_frozen_blocks_survive_it(blobs, medium):
     X, y = blobs()
     before = medium.state_dict()
     ft = FineTuner(medium, 3, ["layer4"])

@@ -10,13 +10,6 @@ from tlkit.strategies import FeatureExtractor, FineTuner, FromScratch, random_ba
 from tlkit.training import TrainingDivergedError
 
 
-def blobs(n=48, d=6, k=3, seed=0):
-    rng = np.random.default_rng(seed)
-    y = np.arange(n) % k
-    centres = rng.normal(0, 3, (k, d)).astype(np.float32)
-    return (centres[y] + rng.normal(0, 0.5, (n, d))).astype(np.float32), y
-
-
 def test_same_architecture_random_weights_everything_trains():
     pretrained = PretrainedModel("medium", 6)
     scratch = FromScratch("medium", 3, input_shape=6)
@@ -53,7 +46,7 @@ def test_the_old_argument_order_still_works_with_a_deprecation_warning():
         FromScratch("simple", 6, 3, 7)
 
 
-def test_learns_with_the_same_api():
+def test_learns_with_the_same_api(blobs):
     X, y = blobs()
     scratch = FromScratch("simple", 3, input_shape=6)
     h = scratch.train(X, y, {"epochs": 10, "learning_rate": 0.01}, validation_data=(X, y))
@@ -73,7 +66,7 @@ def test_fits_a_single_example(architecture):
         assert scratch.predict(x) == label
 
 
-def test_seeds():
+def test_seeds(blobs):
     a, b, c = (random_base("simple", (8, 8), seed=s).state_dict() for s in (0, 0, 1))
     assert all(np.array_equal(a[k], b[k]) for k in a)
     assert not np.array_equal(a["layer1.conv.W"], c["layer1.conv.W"])
@@ -104,7 +97,7 @@ def strategies():
 
 
 @pytest.mark.parametrize("name", list(strategies()))
-def test_frozen_blocks_never_change_by_a_single_bit(name):
+def test_frozen_blocks_never_change_by_a_single_bit(blobs, name):
     X, y = blobs()
     strategy = strategies()[name]()
     strategy.base.freeze(["layer1", "layer2"])  # FromScratch: the "random features" experiment
@@ -117,7 +110,7 @@ def test_frozen_blocks_never_change_by_a_single_bit(name):
 
 
 @pytest.mark.parametrize("name", list(strategies()))
-def test_a_diverging_run_stops_and_suggests_a_lower_rate(name):
+def test_a_diverging_run_stops_and_suggests_a_lower_rate(blobs, name):
     X, _ = blobs()
     y = np.random.default_rng(0).integers(0, 3, len(X))  # not separable: no lucky convergence
     with pytest.raises(TrainingDivergedError, match=r"lower learning rate, e\.g\. learning_rate=100000"):
