@@ -32,7 +32,7 @@ THREADS = int(os.environ.setdefault("OPENBLAS_NUM_THREADS", "1"))
 os.environ.setdefault("OMP_NUM_THREADS", str(THREADS))
 os.environ.setdefault("MKL_NUM_THREADS", str(THREADS))
 # The fastest kernel this CPU runs (blas_kernel.py says why); TLKIT_BENCH_KERNEL overrides it,
-# e.g. TLKIT_BENCH_KERNEL=HASWELL measures the kernel the workbook itself pins.
+# e.g. TLKIT_BENCH_KERNEL=HASWELL measures the AVX2 kernel.
 KERNEL = os.environ.get("TLKIT_BENCH_KERNEL") or fastest_kernel(cpu_flags())
 if KERNEL:
     os.environ["OPENBLAS_CORETYPE"] = KERNEL
