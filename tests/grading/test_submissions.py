@@ -1,149 +1,186 @@
-"""Grading a class: correct, wrong, stuck and malformed submissions, each in its own row."""
+"""Reading submissions without running them: files, markers, helpers, library answers;
+the result-frame protocol; feedback file names; the command line's refusals."""
 
 from __future__ import annotations
 
-import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tlkit.grading import exercise_cells, find_submissions, grade_class, main
+from tlkit.grading.child import FrameError, encode_frame, parse_frames
+from tlkit.grading.report import feedback_names
+from tlkit.grading.submissions import (
+    extract_exercises,
+    find_submissions,
+    library_use,
+    parse_notebook,
+    read_roster,
+)
 
-CORRECT_04 = '''### EXERCISE 04.1
-def recommend_strategy(dataset_size, task_similarity):
-    if dataset_size < 1000:
-        return "feature_extraction" if task_similarity == "high" else "fine_tuning"
-    if dataset_size < 100000:
-        return "fine_tuning"
-    return "from_scratch" if task_similarity == "low" else "fine_tuning"
-
-print(recommend_strategy(len(my_dataset), "high"))  # uses a variable from another cell
-'''
-
-WRONG_04 = '''### EXERCISE 04.1
-def recommend_strategy(dataset_size, task_similarity):
-    print("thinking...")
-    if dataset_size <= 1000:
-        return "feature_extraction" if task_similarity == "high" else "fine_tuning"
-    if dataset_size <= 100000:
-        return "fine_tuning"
-    return "from_scratch" if task_similarity == "low" else "fine_tuning"
-'''
-
-LOOPING_04 = '''### EXERCISE 04.1
-def recommend_strategy(dataset_size, task_similarity):
-    while True:
-        pass
-'''
-
-CORRECT_03 = '''### EXERCISE 03.1
-def per_layer_sgd_update(weights, grads, base_lr, multipliers, frozen):
-    return {name: (w.copy() if name in frozen
-                   else w - base_lr * multipliers.get(name, 1.0) * grads[name])
-            for name, w in weights.items()}
-'''
-
-STUB_03 = '''### EXERCISE 03.1
-def per_layer_sgd_update(weights, grads, base_lr, multipliers, frozen):
-    # YOUR CODE HERE
-    raise NotImplementedError("Exercise: replace this line with your code")
-'''
+COURSE = ["01.1", "02.1", "04.1"]
 
 
-def notebook(*exercise_sources: str, imports: str = "import numpy as np") -> dict:
-    def code(source: str, tags: list[str] | None = None) -> dict:
-        return {"cell_type": "code", "execution_count": None, "id": str(abs(hash(source))),
-                "metadata": {"tags": tags} if tags else {}, "outputs": [], "source": source}
-
-    cells = [{"cell_type": "markdown", "id": "md", "metadata": {}, "source": "# Part"},
-             code(imports, ["imports"])]
-    for source in exercise_sources:
-        cells.append(code(source))
-        cells.append(code("check(...)"))
-    return {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
-
-
-def write(path: Path, nb: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(nb), encoding="utf-8")
+def _nb(path: Path, *cells: tuple[str, str] | tuple[str, str, list]) -> Path:
+    out = []
+    for cell in cells:
+        kind, source = cell[0], cell[1]
+        metadata = {"tags": cell[2]} if len(cell) > 2 else {}
+        out.append({"cell_type": kind, "metadata": metadata, "source": source,
+                    **({"outputs": [], "execution_count": None} if kind == "code" else {})})
+    path.write_text(json.dumps({"cells": out, "metadata": {}, "nbformat": 4,
+                                "nbformat_minor": 5}))
+    return path
 
 
-@pytest.fixture
-def submissions(tmp_path: Path) -> Path:
-    root = tmp_path / "submitted"
-    write(root / "alice.ipynb", notebook(
-        CORRECT_04, CORRECT_03, imports="%matplotlib inline\nimport numpy as np"))
-    write(root / "bob" / "part3.ipynb", notebook(STUB_03))
-    write(root / "bob" / "part4.ipynb", notebook(WRONG_04))
-    write(root / "carol.ipynb", notebook(LOOPING_04, CORRECT_03))
-    (root / "dave.ipynb").write_text("{ this is not json", encoding="utf-8")
-    return root
+def test_every_file_is_a_student_and_folders_hold_notebooks(tmp_path):
+    (tmp_path / "a.ipynb").write_text("{}")
+    (tmp_path / "b.py").write_text("")
+    (tmp_path / "C.IPYNB").write_text("{}")
+    (tmp_path / ".hidden.ipynb").write_text("{}")
+    (tmp_path / "dan").mkdir()
+    (tmp_path / "dan" / "part1.ipynb").write_text("{}")
+    (tmp_path / "dan" / "notes.txt").write_text("")
+    found = find_submissions(tmp_path)
+    assert sorted(found) == ["C", "a", "b", "dan"]
+    assert [p.name for p in found["dan"]] == ["part1.ipynb"]
 
 
-def test_find_submissions(submissions):
-    found = find_submissions(submissions)
-    assert list(found) == ["alice", "bob", "carol", "dave"]
-    assert [p.name for p in found["bob"]] == ["part3.ipynb", "part4.ipynb"]
+def test_roster_skips_comments_and_blank_lines(tmp_path):
+    roster = tmp_path / "r.txt"
+    roster.write_text("# class\nann\n\nbob  # late\nann\n")
+    assert read_roster(roster) == ["ann", "bob"]
+    roster.write_text("# nobody\n")
+    with pytest.raises(ValueError, match="names no student"):
+        read_roster(roster)
 
 
-def test_exercise_cells_use_the_marker_and_the_imports_tag():
-    imports, exercises, notes = exercise_cells(
-        notebook(CORRECT_04, "### EXERCISE 99.9\ndef f(): pass", CORRECT_03), "nb.ipynb")
-    assert [c.label for c in imports] == ["nb.ipynb, cell 2"]
-    assert {k: c.label for k, c in exercises.items()} == {
-        "04.1": "nb.ipynb, cell 3", "03.1": "nb.ipynb, cell 7"}
-    assert notes == ["nb.ipynb, cell 5: unknown exercise id '99.9', ignored"]
+@pytest.mark.parametrize("text, reason", [
+    ("{", "broken JSON"),
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ('{"cells": 5}', "no list of cells"),
+    ("[]", "no list of cells"),
+])
+def test_unreadable_notebooks_raise_with_the_reason(tmp_path, text, reason):
+    path = tmp_path / "x.ipynb"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=reason):
+        parse_notebook(path)
 
 
-def test_grading_a_class(submissions, tmp_path, capsys):
-    out = tmp_path / "grades" / "grades.csv"
-    assert main([str(submissions), "--out", str(out), "--timeout", "2", "--jobs", "2"]) == 0
-
-    rows = list(csv.DictReader(out.open(encoding="utf-8")))
-    table = {r["student"]: [r["03.1"], r["04.1"], r["total"]] for r in rows}
-    assert list(csv.reader(out.open(encoding="utf-8")))[0] == [
-        "student", "03.1", "04.1", "total", "error"]
-    assert table == {
-        "alice": ["10", "10", "20"],
-        "bob": ["0", "7.14", "7.14"],  # stub; 5 of 7 cases (off by one at two boundaries)
-        "carol": ["10", "0", "10"],  # the infinite loop costs 04.1 only
-        "dave": ["0", "0", "0"],
-    }
-    errors = {r["student"]: r["error"] for r in rows}
-    assert errors["dave"].startswith("malformed notebook dave.ipynb: ")
-    assert errors["alice"] == errors["bob"] == errors["carol"] == ""
-
-    feedback = tmp_path / "grades" / "feedback"
-    assert sorted(p.name for p in feedback.iterdir()) == [
-        "alice.txt", "bob.txt", "carol.txt", "dave.txt"]
-    alice = (feedback / "alice.txt").read_text(encoding="utf-8")
-    assert "✅ Exercise 04.1 passed (7/7 checks)." in alice
-    assert "raised NameError: name 'my_dataset' is not defined on line 9" in alice
-    assert "Total: 20 / 20 points" in alice
-    bob = (feedback / "bob.txt").read_text(encoding="utf-8")
-    assert "⏳ Exercise 03.1 is not done yet" in bob
-    assert "❌ Exercise 04.1: 5/7 checks passed" in bob and "Hint: Check `<` against `<=`" in bob
-    assert "(part4.ipynb, cell 3)" in bob
-    carol = (feedback / "carol.txt").read_text(encoding="utf-8")
-    assert "⌛ Exercise 04.1: stopped after 2 s" in carol
-    assert "malformed notebook" in (feedback / "dave.txt").read_text(encoding="utf-8")
-
-    summary = capsys.readouterr().out
-    assert "Graded 4 student(s) on 2 exercise(s) (03.1, 04.1), 20 points in all." in summary
-    assert "1 submission(s) with problems" in summary and "dave: malformed notebook" in summary
+def test_bad_cells_are_noted_not_fatal(tmp_path):
+    path = _nb(tmp_path / "n.ipynb", ("code", "import numpy as np", 5), ("markdown", "# hi"),
+               ("code", "x = 1"))
+    raw = json.loads(path.read_text())
+    raw["cells"].append(7)
+    raw["cells"].append({"cell_type": "code", "source": 3, "metadata": {}})
+    path.write_text(json.dumps(raw))
+    cells, problems = parse_notebook(path)
+    assert [c.index if c else None for c in cells] == [1, None, 3, None, None]
+    assert any("metadata.tags is 5" in p for p in problems)
+    assert any("cell 4: not a cell object" in p for p in problems)
+    assert any("cell 5: source is a int" in p for p in problems)
 
 
-def test_missing_exercise_and_broken_imports(tmp_path):
-    root = tmp_path / "sub"
-    write(root / "erin.ipynb", notebook(CORRECT_03, imports="import no_such_module_xyz"))
-    write(root / "frank.ipynb", notebook(CORRECT_03.replace("per_layer_sgd_update", "other")))
-    grades, exercises = grade_class(root, timeout=10, exercises=["03.1", "04.1"], jobs=2)
-    by_name = {g.student: g.grades for g in grades}
-    assert exercises == ["03.1", "04.1"]
-    assert by_name["erin"]["03.1"].status == "error"
-    assert "the imports cell (erin.ipynb, cell 2) failed: ModuleNotFoundError" in (
-        by_name["erin"]["03.1"].summary)
-    assert by_name["erin"]["04.1"].status == "missing"
-    assert by_name["frank"]["03.1"].status == "error"
-    assert "does not define `per_layer_sgd_update`" in by_name["frank"]["03.1"].summary
+def test_markers_course_ids_near_misses_and_duplicates(tmp_path):
+    path = _nb(tmp_path / "n.ipynb",
+               ("code", "import numpy as np\nimport math", ["imports"]),
+               ("code", "### EXERCISE 01.1\ndef extract_in_batches(f, X, b):\n    return 1"),
+               ("code", "### EXERCISE 01.1\ndef extract_in_batches(f, X, b):\n    return np.ones(2)"),
+               ("code", "### EXERCISE 07.7\ndef bonus(): pass"),
+               ("code", "### Exercise 02.1\ndef softmax_cross_entropy(z, y): pass"),
+               ("code", "x = 1\n### EXERCISE 04.1\n"))
+    cells, _ = parse_notebook(path)
+    found, flags = extract_exercises(cells, COURSE)
+    assert sorted(found) == ["01.1"]
+    assert found["01.1"].exercise_cell.index == 3  # the last of the duplicates
+    assert "np.ones" in found["01.1"].exercise_cell.source
+    assert found["01.1"].imports[0].source == "import numpy as np"  # only what the cell uses
+    text = "\n".join(flags)
+    assert "marked in 2 cells" in text
+    assert "'07.7'" in text
+    assert "near-miss marker '### Exercise 02.1'" in text
+    assert "near-miss marker '### EXERCISE 04.1'" in text  # not on the first line
+
+
+def test_helpers_are_the_definitions_of_the_cells_right_above(tmp_path):
+    path = _nb(tmp_path / "n.ipynb",
+               ("code", "def far_away(): pass"),
+               ("markdown", "text"),
+               ("code", "import math\nSCALE = 2.0\ndata = load_everything()\n\n"
+                        "@staticmethod\ndef helper(x):\n    return x * SCALE\n\nwhile True:\n    pass"),
+               ("code", "class Tool:\n    pass"),
+               ("code", "### EXERCISE 04.1\ndef recommend_strategy(n, s):\n    return helper(n)"))
+    cells, _ = parse_notebook(path)
+    found, _ = extract_exercises(cells, COURSE)
+    helpers = [code for _, code in found["04.1"].helpers]
+    assert len(helpers) == 2
+    assert "def helper" in helpers[0] and "@staticmethod" in helpers[0]
+    assert "SCALE = 2.0" in helpers[0] and "import math" in helpers[0]
+    assert "load_everything" not in helpers[0] and "while True" not in helpers[0]
+    assert "far_away" not in "".join(helpers)
+
+
+def test_library_answers_are_seen(tmp_path):
+    path = _nb(tmp_path / "n.ipynb",
+               ("code", "### EXERCISE 04.1\nfrom tlkit import strategy_rule\n"
+                        "def recommend_strategy(n, s):\n    return strategy_rule.choose(n, s)"),
+               ("code", "### EXERCISE 02.1\nfrom tlkit.nn.losses import softmax_cross_entropy"),
+               ("code", "### EXERCISE 01.1\ndef extract_in_batches(f, X, b):\n"
+                        "    return open('../solutions/01.ipynb').read()"))
+    cells, _ = parse_notebook(path)
+    found, _ = extract_exercises(cells, COURSE)
+    assert library_use(found["04.1"], "recommend_strategy", ("tlkit.strategy_rule",))
+    reasons = library_use(found["02.1"], "softmax_cross_entropy", ("tlkit.nn.losses.softmax",))
+    assert any("imports softmax_cross_entropy" in r for r in reasons)
+    assert library_use(found["01.1"], "extract_in_batches", ())
+    honest = _nb(tmp_path / "h.ipynb", ("code", "### EXERCISE 04.1\ndef recommend_strategy(n, s):\n"
+                                                "    return 'fine_tuning'"))
+    cells, _ = parse_notebook(honest)
+    found, _ = extract_exercises(cells, COURSE)
+    assert library_use(found["04.1"], "recommend_strategy", ("tlkit.strategy_rule",)) == []
+
+
+def test_frames_exactly_as_written():
+    one = encode_frame({"a": 1})
+    assert parse_frames(one) == [{"a": 1}]
+    assert parse_frames(one + one) == [{"a": 1}, {"a": 1}]
+    assert parse_frames(b"") == []
+    for bad in (b"garbage" + one, one + b"x", one[:-1], b"TLKIT-RESULT x\n{}",
+                b"TLKIT-RESULT 2\n{]"):
+        with pytest.raises(FrameError):
+            parse_frames(bad)
+
+
+def test_feedback_names_never_collide():
+    names = feedback_names(["ann lee", "ann_lee", "Bob", "bob", "x/../y", "..", "é"])
+    assert len(set(names.values())) == 7
+    assert names["ann_lee"] == "ann_lee.txt"
+    assert all("/" not in n and not n.startswith(".") for n in names.values())
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tlkit.grading", *args], capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_cli_refuses_a_non_empty_out_dir_and_bad_options(tmp_path):
+    (tmp_path / "subs").mkdir()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "grades.csv").write_text("old")
+    proc = _cli(str(tmp_path / "subs"), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2 and "not an empty folder" in proc.stderr
+    assert (tmp_path / "out" / "grades.csv").read_text() == "old"
+    proc = _cli(str(tmp_path / "subs"), "--out", str(tmp_path / "new"), "--exercises", "9.9")
+    assert proc.returncode == 2 and "unknown id" in proc.stderr
+    proc = _cli(str(tmp_path / "subs"))
+    assert proc.returncode == 2 and "--out" in proc.stderr
+
+
+def test_cli_on_an_empty_class_writes_a_header_only_csv(tmp_path):
+    (tmp_path / "subs").mkdir()
+    proc = _cli(str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--exercises", "04.1")
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "out" / "grades.csv").read_text() == "student,04.1,total,max,flags,error\n"

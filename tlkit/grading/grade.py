@@ -187,30 +187,30 @@ def _score(exercise: Exercise, cases: list[Case], outcome: sandbox.Outcome,
         notes.append(f"the code printed more than {limits.output_bytes} bytes; the rest was "
                      f"discarded")
     if outcome.timed_out:
-        return _zero(exercise, "timeout", f"{head}: stopped after {limits.timeout:g} s (an "
+        return _zero(exercise, "timeout", f"{head}: TIMEOUT, stopped after {limits.timeout:g} s (an "
                      f"infinite loop, or far too slow); 0 points.", notes=notes)
     if "result" in outcome.truncated:
-        return _zero(exercise, "rejected", f"{head}: the result was larger than "
+        return _zero(exercise, "rejected", f"{head}: REJECTED, the result was larger than "
                      f"{limits.result_bytes} bytes; 0 points.", notes=notes,
                      flags=[f"{exercise.id}: oversized result"])
     try:
         frames = parse_frames(outcome.result)
     except FrameError as exc:
-        return _zero(exercise, "rejected", f"{head}: the result channel held something else "
+        return _zero(exercise, "rejected", f"{head}: REJECTED, the result channel held something else "
                      f"than one result ({exc}); 0 points.", notes=notes,
                      flags=[f"{exercise.id}: malformed result channel ({exc})"])
     if len(frames) > 1:
-        return _zero(exercise, "rejected", f"{head}: {len(frames)} results came back where one "
+        return _zero(exercise, "rejected", f"{head}: REJECTED, {len(frames)} results came back where one "
                      f"is allowed (a forged result?); 0 points.", notes=notes,
                      flags=[f"{exercise.id}: {len(frames)} result frames"])
     if not frames:
         tail = _tail(outcome.stderr)
         why = _death(outcome, limits)
-        return _zero(exercise, "crashed", f"{head}: the process stopped without a result "
+        return _zero(exercise, "crashed", f"{head}: CRASHED, the process stopped without a result "
                      f"({why}); 0 points.", notes=notes + ([f"last output: {tail}"] if tail else []))
     frame = frames[0]
     if type(frame) is not dict or frame.get("exercise") != exercise.id:
-        return _zero(exercise, "rejected", f"{head}: the result is not for this exercise; "
+        return _zero(exercise, "rejected", f"{head}: REJECTED, the result is not for this exercise; "
                      f"0 points.", notes=notes, flags=[f"{exercise.id}: result for another exercise"])
     child_notes = frame.get("notes")
     if type(child_notes) is list:
@@ -220,12 +220,12 @@ def _score(exercise: Exercise, cases: list[Case], outcome: sandbox.Outcome,
         return _zero(exercise, "undefined", f"{head}: the exercise cell does not define "
                      f"`{exercise.name}`; 0 points.", notes=notes)
     if status != "ran":
-        return _zero(exercise, "crashed", f"{head}: the grading process failed; 0 points.",
+        return _zero(exercise, "crashed", f"{head}: CRASHED, the grading process failed; 0 points.",
                      notes=notes)
     try:
         result = score_outcomes(exercise, cases, frame.get("outcomes"))
     except Exception as exc:  # noqa: BLE001 - an outcome the scorer cannot read costs the exercise
-        return _zero(exercise, "rejected", f"{head}: the result could not be scored "
+        return _zero(exercise, "rejected", f"{head}: REJECTED, the result could not be scored "
                      f"({type(exc).__name__}); 0 points.", notes=notes,
                      flags=[f"{exercise.id}: unscorable result"])
     points = result.points if math.isfinite(result.points) else 0.0

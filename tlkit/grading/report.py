@@ -31,13 +31,14 @@ def _safe(student: str) -> str:
 def feedback_names(students: list[str]) -> dict[str, str]:
     """Student id -> feedback file name, distinct even when ids differ only in characters
     a file name cannot hold ("ann lee" and "ann_lee") or in letter case."""
-    safe = {s: _safe(s) for s in students}
-    lowered: dict[str, int] = {}
-    for name in safe.values():
-        lowered[name.lower()] = lowered.get(name.lower(), 0) + 1
-    names = {}
-    for student, name in safe.items():
-        if name != student or lowered[name.lower()] > 1:
+    names: dict[str, str] = {}
+    taken: dict[str, int] = {}
+    for student in students:  # ids that are file names already keep them, unless case collides
+        if _safe(student) == student:
+            taken[student.lower()] = taken.get(student.lower(), 0) + 1
+    for student in students:
+        name = _safe(student)
+        if name != student or taken[name.lower()] > 1:
             name = f"{name}-{hashlib.sha256(student.encode('utf-8')).hexdigest()[:8]}"
         names[student] = name + ".txt"
     return names

@@ -1,0 +1,137 @@
+"""The demo class graded end to end by the command line, as an instructor would run it.
+
+Expected grades come from tests/grading/demo_class.py (written from the exercise
+statements and the attack each submission makes), not from the grader.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from grading import demo_class
+from tlkit.grading import sandbox
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.skipif(
+    sandbox.isolation() != "namespaces",
+    reason="the hostile demo class needs the namespace sandbox (Linux, run as root)")
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def _detached() -> list[str]:
+    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if f"sleep {demo_class.DETACHED_MARK}" in line]
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    base = tmp_path_factory.mktemp("demo")
+    folder, roster = demo_class.build(base / "submissions")
+    before = _digest(folder)
+    out = base / "grades"  # the folder the vandal tries to write into
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env[demo_class.SECRET_VAR] = "s3cr3t-token-of-the-instructor"
+    env["PYTHONPATH"] = str(ROOT)
+    start = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "tlkit.grading", str(folder), "--out", str(out), "--jobs", "2",
+         "--timeout", "5", "--roster", str(roster), "--exercises", ",".join(demo_class.IDS)],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
+    seconds = time.monotonic() - start
+    rows = {}
+    if (out / "grades.csv").exists():
+        with open(out / "grades.csv", encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            header = reader.fieldnames
+            rows = {row["student"]: row for row in reader}
+    else:
+        header = None
+    return {"proc": proc, "folder": folder, "out": out, "before": before, "seconds": seconds,
+            "rows": rows, "header": header}
+
+
+def test_the_run_succeeds_and_every_student_has_a_row(graded):
+    proc = graded["proc"]
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert graded["header"] == ["student", *demo_class.IDS, "total", "max", "flags", "error"]
+    assert sorted(graded["rows"]) == sorted(demo_class.EXPECTED)
+    assert len(graded["rows"]) >= 15
+
+
+@pytest.mark.parametrize("student", sorted(demo_class.EXPECTED) or ["honest"])
+def test_grades_match_what_we_expect(graded, student):
+    expect = demo_class.EXPECTED[student]
+    row = graded["rows"][student]
+    for eid, points in expect.points.items():
+        if points is not None:
+            assert float(row[eid]) == points, (eid, row)
+    assert float(row["max"]) == 40.0
+    assert float(row["total"]) == pytest.approx(sum(float(row[e]) for e in demo_class.IDS))
+    for text in expect.flags:
+        assert text in row["flags"], (text, row["flags"])
+    for text in expect.errors:
+        assert text in row["error"], (text, row["error"])
+    if not expect.flags:
+        assert "result frame" not in row["flags"]
+
+
+def test_statuses_in_the_feedback(graded):
+    feedback = graded["out"] / "feedback"
+    for student, expect in demo_class.EXPECTED.items():
+        texts = [p.read_text(encoding="utf-8") for p in feedback.iterdir()
+                 if p.read_text(encoding="utf-8").startswith(f"Feedback for {student}\n")]
+        assert len(texts) == 1, student
+        for eid, status in expect.status.items():
+            words = {"passed": "PASS", "not_done": "NOT DONE", "failed": "FAIL", "error": "ERROR",
+                     "missing": "no cell", "timeout": "TIMEOUT", "crashed": "CRASHED",
+                     "rejected": "REJECTED"}[status]
+            block = texts[0].split(f"Exercise {eid},", 1)[1].split("\nExercise ", 1)[0]
+            assert words in block, (student, eid, block)
+
+
+def test_collision_free_feedback_names(graded):
+    names = sorted(p.name for p in (graded["out"] / "feedback").iterdir())
+    assert len(names) == len(demo_class.EXPECTED)
+    assert "ann_lee.txt" in names
+    assert any(n.startswith("ann_lee-") for n in names)
+
+
+def test_the_sandbox_blocked_the_attacks(graded):
+    # the vandal deleted nothing and wrote nothing outside its sandbox
+    assert _digest(graded["folder"]) == graded["before"]
+    assert (graded["out"] / "grades.csv").read_text().startswith("student,")
+    assert "hacked" not in (graded["out"] / "grades.csv").read_text()
+    # no detached process outlived its sandbox
+    assert _detached() == []
+    # the instructor's environment never reached student code
+    for path in graded["out"].rglob("*"):
+        if path.is_file():
+            assert "s3cr3t" not in path.read_text(encoding="utf-8")
+    # printed floods were bounded, the memory hog stopped by the limit
+    noisy = next(p for p in (graded["out"] / "feedback").iterdir() if p.name.startswith("noisy"))
+    assert "printed more than" in noisy.read_text(encoding="utf-8")
+    hog = (graded["out"] / "feedback" / "memory_hog.txt").read_text(encoding="utf-8")
+    assert "MemoryError" in hog
+
+
+def test_speed_and_summary(graded):
+    proc = graded["proc"]
+    assert "isolation: namespaces" in proc.stdout
+    assert "mean" in proc.stdout and "median" in proc.stdout
+    n_tasks = int(re.search(r"\((\d+) sandboxed run", proc.stdout).group(1))
+    # two seconds per exercise and student (one run each), plus the one endless loop's 5 s
+    assert graded["seconds"] < 2.0 * n_tasks / 2 + 5 + 10, (graded["seconds"], n_tasks)
+    print(f"demo class: {len(graded['rows'])} rows, {n_tasks} sandboxed runs, "
+          f"{graded['seconds']:.1f} s with --jobs 2")
