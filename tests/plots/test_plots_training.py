@@ -1,3 +1,4 @@
+import matplotlib.colors as mcolors
 import numpy as np
 import pytest
 from matplotlib.axes import Axes
@@ -142,3 +143,20 @@ def test_winner_map_with_named_tasks_and_ties():
     assert winner_table(rows, similarity={"digits": "high"})[("high", 50)]["winner"] == "tie"
     with pytest.raises(ValueError, match="similarity"):
         winner_table(rows)
+
+
+def test_plot_history_train_and_validation_in_two_colours_with_sparse_markers():
+    h = {"loss": list(np.linspace(2, 0.1, 75)), "accuracy": list(np.linspace(0.1, 1, 75)),
+         "val_loss": list(np.linspace(2, 0.5, 75)), "val_accuracy": list(np.linspace(0.1, 0.8, 75))}
+    loss_ax, _ = plot_history(h)
+    train, val = loss_ax.lines
+    assert mcolors.to_rgba(train.get_color()) != mcolors.to_rgba(val.get_color())
+    assert train.get_markevery() == 8 and val.get_markevery() == 8  # ceil(75 / 10): about ten markers
+
+
+def test_plot_history_of_one_epoch_has_one_integer_tick():
+    loss_ax, acc_ax = plot_history({"loss": [0.7], "accuracy": [0.5]})
+    for ax in (loss_ax, acc_ax):
+        ax.figure.canvas.draw()
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert ticks == [1.0]

@@ -132,3 +132,30 @@ def test_bad_arguments(data):
         training_dashboard(object(), X, y)
     with pytest.raises(TypeError, match="config"):
         training_dashboard(FakeStrategy(), X, y, config=[("epochs", 2)])
+
+
+def test_a_second_press_continues_the_curves_from_the_last_epoch(data):
+    X, y = data
+    dash = training_dashboard(FakeStrategy(), X, y, {"epochs": 4}, min_redraw_interval=0.0)
+    dash.click()
+    assert dash.epochs_done == 4 and dash.run_starts == [0]
+    dash.click()
+    assert dash.epochs_done == 8 and dash.run_starts == [0, 4]
+    assert dash.curves["loss"] == [1.0, 0.5, 1 / 3, 0.25] * 2  # FakeStrategy's losses, run after run
+    loss_ax = dash.figure.axes[0]
+    assert loss_ax.lines[0].get_xdata().tolist() == list(range(1, 9))  # epochs 1..8, not 1..4 twice
+    assert [line.get_xdata()[0] for line in loss_ax.lines[1:]] == [4.5]  # the dotted line between the runs
+    assert "run 2: continued" in dash.result.value
+
+
+def test_validation_fraction_holds_out_part_of_the_training_data(data):
+    X, y = data
+    strategy = FakeStrategy()
+    dash = training_dashboard(strategy, X, y, {"epochs": 1}, validation_fraction=0.25)
+    X_val, y_val = dash.validation_data
+    assert len(dash.X) + len(X_val) == len(X) == 24
+    assert sorted(np.bincount(y_val).tolist()) == [2, 2, 2]  # 25% of each class of 8
+    trained = {x.tobytes() for x in dash.X}
+    assert not any(x.tobytes() in trained for x in X_val)  # no validation example is trained on
+    with pytest.raises(ValueError, match="validation_fraction"):
+        training_dashboard(strategy, X, y, validation_data=(X, y), validation_fraction=0.2)

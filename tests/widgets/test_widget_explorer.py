@@ -54,7 +54,7 @@ def test_the_slider_and_the_box_stay_in_step():
 
 def test_the_rule_table_marks_the_current_cell():
     explorer = strategy_explorer(dataset_size=200_000, similarity="low")
-    assert "very large" in explorer.text
+    assert "large (>= 10,000)" in explorer.text
     assert explorer.output.value.count("outline:3px solid") == 1
 
 

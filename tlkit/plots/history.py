@@ -5,10 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from ._axes import get_axes, strategy_color, strategy_label
 
 CURVE_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
+TRAIN_COLOR, VALIDATION_COLOR = "tab:blue", "tab:orange"
+
+
+def _every(n: int) -> int:
+    """Mark about 10 points of a curve, whatever its length."""
+    return max(1, int(np.ceil(n / 10)))
 
 
 def _curves(history) -> dict[str, list[float]]:
@@ -40,7 +47,8 @@ def as_history_dict(history_or_histories) -> dict[str, dict[str, list[float]]]:
 
 
 def plot_history(history_or_histories, ax=None, title: str | None = None):
-    """Loss (left) and accuracy (right) per epoch: training solid, validation dashed.
+    """Loss (left) and accuracy (right) per epoch: training solid, validation dashed (and,
+    for one run, in another colour), about ten markers per curve.
 
     Takes a :class:`~tlkit.history.TrainingHistory`, a dict of them ``{"name": history}``
     (one colour per run), a strategy comparison, or a dict with ``loss``/``accuracy`` lists.
@@ -48,17 +56,24 @@ def plot_history(history_or_histories, ax=None, title: str | None = None):
     """
     runs = as_history_dict(history_or_histories)
     loss_ax, acc_ax = get_axes(ax, 2, figsize=(9.5, 3.4))
+    longest = 1
     for index, (name, curves) in enumerate(runs.items()):
-        color = strategy_color(name, index) if name else "C0"
+        # one run: training and validation in two colours; several: one colour per run,
+        # validation dashed with hollow markers
+        color = strategy_color(name, index) if name else TRAIN_COLOR
+        val_color = color if name else VALIDATION_COLOR
         label = strategy_label(name) if name else ""
         for axis, key in ((loss_ax, "loss"), (acc_ax, "accuracy")):
             train, val = curves[key], curves["val_" + key]
+            longest = max(longest, len(train), len(val))
             if train:
-                axis.plot(np.arange(1, len(train) + 1), train, color=color, marker="o", markersize=3,
+                axis.plot(np.arange(1, len(train) + 1), train, color=color, marker="o", markersize=4,
+                          markevery=_every(len(train)), linewidth=1.8,
                           label=(f"{label} train" if label else "train"))
             if val:
-                axis.plot(np.arange(1, len(val) + 1), val, color=color, linestyle="--", marker="s",
-                          markersize=3, label=(f"{label} validation" if label else "validation"))
+                axis.plot(np.arange(1, len(val) + 1), val, color=val_color, linestyle="--", marker="s",
+                          markersize=4, markevery=_every(len(val)), markerfacecolor="white", linewidth=1.8,
+                          label=(f"{label} validation" if label else "validation"))
     loss_ax.set_ylabel("cross-entropy loss")
     acc_ax.set_ylabel("accuracy")
     acc_ax.set_ylim(-0.02, 1.02)
@@ -68,5 +83,6 @@ def plot_history(history_or_histories, ax=None, title: str | None = None):
         axis.grid(alpha=0.3)
         if axis.get_legend_handles_labels()[0]:
             axis.legend(fontsize=8)
-        axis.xaxis.get_major_locator().set_params(integer=True)
+        axis.set_xlim(0.5, longest + 0.5)  # one epoch: a tick at 1, not 0.96 ... 1.04
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     return np.array([loss_ax, acc_ax], dtype=object)

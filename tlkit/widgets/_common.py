@@ -20,6 +20,9 @@ class PanelBox(widgets.VBox):
     def __init__(self, children, label: str, **kwargs) -> None:
         super().__init__(children, **kwargs)
         self._stable_label = label
+        # CSS hooks for the browser tests and for styling: "tlkit-panel tlkit-strategy-explorer"...
+        self.add_class("tlkit-panel")
+        self.add_class(css_name(label))
 
     def __repr__(self) -> str:
         return f"<{self._stable_label}>"
@@ -36,6 +39,11 @@ class Panel:
 
     def __repr__(self) -> str:
         return f"<{self.label}>"
+
+
+def css_name(text: str) -> str:
+    """``"tlkit strategy explorer"`` -> ``"tlkit-strategy-explorer"`` (a CSS class name)."""
+    return "-".join("".join(c if c.isalnum() else " " for c in str(text).lower()).split())
 
 
 def escape(text) -> str:

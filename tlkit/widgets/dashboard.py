@@ -22,6 +22,8 @@ import ipywidgets as widgets
 from ..callbacks import Callback
 from ._common import Panel, PanelBox, escape
 
+CURVE_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
+
 
 def with_callback(config, callback):
     """A copy of ``config`` (a TrainingConfig, a dict or None) with ``callback`` added to its callbacks."""
@@ -73,18 +75,28 @@ class TrainingDashboard(Panel):
     Attributes: ``train_button`` (Button), ``progress`` (IntProgress, one step per epoch),
     ``status`` (Label), ``plot`` (Output holding the live figure as a PNG), ``result``
     (HTML: the outcome), ``figure`` (the last matplotlib Figure), ``history`` (the last
-    TrainingHistory), ``histories`` (all runs), ``widget``. Clicking again continues
-    training from the current weights.
+    TrainingHistory), ``histories`` (all runs), ``curves`` (every epoch of every run, in
+    order), ``epochs_done``, ``widget``. Clicking again continues training from the current
+    weights, and the curves continue from the last epoch (a dotted line marks each new run).
     """
 
     label = "tlkit training dashboard"
 
     def __init__(self, strategy, X, y, config=None, validation_data=None, title: str | None = None,
-                 min_redraw_interval: float = 0.3, show_time: bool = True) -> None:
+                 min_redraw_interval: float = 0.3, show_time: bool = True,
+                 validation_fraction: float | None = None, seed: int = 0) -> None:
         if not hasattr(strategy, "train"):
             raise TypeError(f"strategy must have a train(X, y, config, validation_data) method; "
                             f"got {type(strategy).__name__}")
         with_callback(config, Callback())  # checks the config's type now, not at the first click
+        if validation_fraction is not None:
+            if validation_data is not None:
+                raise ValueError("give validation_data or validation_fraction, not both; got both")
+            from ..protocol import train_validation_split
+
+            # validation carved out of the training examples: the test split stays untouched
+            X, y, X_val, y_val = train_validation_split(X, y, fraction=validation_fraction, seed=seed)
+            validation_data = (X_val, y_val)
         self.strategy, self.X, self.y = strategy, X, y
         self.config, self.validation_data = config, validation_data
         self.title = title or type(strategy).__name__
@@ -95,17 +107,21 @@ class TrainingDashboard(Panel):
         self.figure = None
         self.error: BaseException | None = None
         self.redraws = 0
-        self._curves: dict[str, list[float]] = {}
+        self._curves: dict[str, list[float]] = {key: [] for key in CURVE_KEYS}
+        self.run_starts: list[int] = []  # epochs done before each run began
         self._last_draw = 0.0
         epochs = epochs_of(config)
         self.train_button = widgets.Button(description="Train", button_style="primary", icon="play",
                                            tooltip=f"train {self.title} for {epochs} epochs")
         self.train_button.on_click(self._on_click)
+        self.train_button.add_class("tlkit-train")
         self.progress = widgets.IntProgress(value=0, min=0, max=epochs, description="epochs",
                                             layout=widgets.Layout(width="320px"))
         self.status = widgets.Label(value=f"0/{epochs} epochs")
         self.plot = widgets.Output(layout=widgets.Layout(min_height="60px"))
         self.result = widgets.HTML(value=f"<i>Press Train to train {escape(self.title)}.</i>")
+        self.progress.add_class("tlkit-progress")
+        self.result.add_class("tlkit-result")
         controls = widgets.HBox([self.train_button, self.progress, self.status])
         self.widget = PanelBox([controls, self.plot, self.result], self.label)
 
@@ -162,20 +178,34 @@ class TrainingDashboard(Panel):
             text += f" <i>(run {run_number}: continued from the weights of run {run_number - 1})</i>"
         return text
 
+    @property
+    def curves(self) -> dict[str, list[float]]:
+        """Loss and accuracy (training, validation) of every epoch of every run, in order."""
+        return {key: list(values) for key, values in self._curves.items()}
+
+    @property
+    def epochs_done(self) -> int:
+        """Epochs trained so far over all runs (what the curves' x axis counts)."""
+        return len(self._curves["loss"])
+
     # -- callback hooks -------------------------------------------------------------------
     def _begin(self, epochs: int) -> None:
-        self._curves = {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": []}
+        self.run_starts.append(self.epochs_done)
         self.progress.max = max(1, epochs)
         self.progress.value = 0
         self.status.value = f"0/{epochs} epochs"
         self._last_draw = 0.0
 
     def _epoch_end(self, epoch: int, logs: dict) -> None:
+        done = self.epochs_done
         for key in self._curves:
+            values = self._curves[key]
             if key in logs:
-                self._curves[key].append(float(logs[key]))
+                values.extend([float("nan")] * (done - len(values)))  # a run without validation
+                values.append(float(logs[key]))
         self.progress.value = min(epoch + 1, self.progress.max)
-        self.status.value = f"{epoch + 1}/{self.progress.max} epochs, loss {logs['loss']:.4f}"
+        total = f" (epoch {self.epochs_done} overall)" if len(self.run_starts) > 1 else ""
+        self.status.value = f"{epoch + 1}/{self.progress.max} epochs{total}, loss {logs['loss']:.4f}"
         self._draw(force=False)
 
     def _draw(self, force: bool) -> None:
@@ -187,7 +217,13 @@ class TrainingDashboard(Panel):
         from ..plots.history import plot_history
 
         figure = Figure(figsize=(8.5, 2.8))
-        plot_history(dict(self._curves), ax=figure.subplots(1, 2), title=self.title)
+        axes = plot_history(self.curves, ax=figure.subplots(1, 2), title=self.title)
+        for start in self.run_starts[1:]:  # where a second press of Train continued
+            for axis in axes:
+                axis.axvline(start + 0.5, color="grey", linestyle=":", linewidth=1)
+        if len(self.run_starts) > 1:
+            axes[0].annotate("dotted: Train pressed again", xy=(0.01, 0.02), xycoords="axes fraction",
+                             fontsize=7, color="grey")
         png = figure_png(figure)
         self.figure = figure
         self.plot.outputs = ({
@@ -200,11 +236,16 @@ class TrainingDashboard(Panel):
 
 
 def training_dashboard(strategy, X, y, config=None, validation_data=None, title: str | None = None,
-                       min_redraw_interval: float = 0.3) -> TrainingDashboard:
+                       min_redraw_interval: float = 0.3, validation_fraction: float | None = None,
+                       seed: int = 0) -> TrainingDashboard:
     """A Train button, a per-epoch progress bar, live loss/accuracy curves and a result line.
 
     Clicking (or ``.run()``) calls ``strategy.train(X, y, config, validation_data)`` with a
     callback added to (a copy of) ``config``. The curves are redrawn after each epoch (at
     most every ``min_redraw_interval`` seconds; the final figure is always drawn and kept).
+    With ``validation_fraction`` (e.g. 0.2) a stratified part of ``X, y`` is held out as the
+    validation data (``tlkit.protocol.train_validation_split``, seeded by ``seed``) and the
+    rest is trained on: select on that, never on the test split.
     """
-    return TrainingDashboard(strategy, X, y, config, validation_data, title, min_redraw_interval)
+    return TrainingDashboard(strategy, X, y, config, validation_data, title, min_redraw_interval,
+                             validation_fraction=validation_fraction, seed=seed)

@@ -44,7 +44,7 @@ def _rule_table(size_category: str, similarity: str) -> str:
     from .. import strategy_rule
 
     head = "".join(f"<th style='padding:2px 6px'>{s} similarity</th>" for s in strategy_rule.SIMILARITIES)
-    bounds = {"small": "&lt; 1,000", "medium": "1,000-9,999", "large": "10,000-99,999", "very_large": "&ge; 100,000"}
+    bounds = {"small": "&lt; 1,000", "medium": "1,000-9,999", "large": "&ge; 10,000"}
     rows = []
     for category in strategy_rule.SIZE_CATEGORIES:
         cells = []
@@ -92,6 +92,10 @@ class StrategyExplorer(Panel):
                                              description="model")
         self.output = widgets.HTML()
         self.recommendation = None
+        for part, css in ((self.size_slider, "tlkit-size-slider"), (self.size_box, "tlkit-size-box"),
+                          (self.similarity, "tlkit-similarity"), (self.architecture, "tlkit-architecture"),
+                          (self.output, "tlkit-recommendation")):
+            part.add_class(css)
         self.size_slider.observe(self._slider_changed, names="value")
         self.size_box.observe(self._box_changed, names="value")
         self.similarity.observe(lambda _change: self.update(), names="value")

@@ -41,10 +41,12 @@ class FreezePanel(Panel):
             box = widgets.Checkbox(value=bool(self.model.is_frozen(name)), description=f"{name} frozen",
                                    indent=False, layout=widgets.Layout(width="130px"))
             box.observe(self._toggle_handler(name), names="value")
+            box.add_class(f"tlkit-freeze-{name}")
             self.checkboxes[name] = box
             self.bars[name] = widgets.HTML()
             rows.append(widgets.HBox([box, self.bars[name]]))
         self.summary = widgets.Label()
+        self.summary.add_class("tlkit-freeze-summary")
         self.overview = widgets.HTML()
         header = widgets.HTML("<b>Freeze blocks</b>: a checked block keeps its pretrained weights "
                               "(no gradient, no update, BatchNorm in inference mode).")

@@ -56,6 +56,7 @@ class LRPanel(Panel):
                 continuous_update=False, layout=widgets.Layout(width="380px"),
             )
             slider.observe(self._slider_handler(name), names="value")
+            slider.add_class(f"tlkit-lr-{name}")
             self.sliders[name] = slider
             self.notes[name] = widgets.HTML()
             rows.append(widgets.HBox([slider, self.notes[name]]))
