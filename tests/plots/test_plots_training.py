@@ -160,3 +160,29 @@ def test_plot_history_of_one_epoch_has_one_integer_tick():
         ax.figure.canvas.draw()
         ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
         assert ticks == [1.0]
+
+
+def test_plot_lr_per_block_equal_rates_share_one_labelled_line():
+    rates = {"layer1": [0.0, 1e-4, 1e-4], "layer2": [0.0, 1e-4, 1e-4], "layer3": [0.0, 1e-3, 1e-3],
+             "layer4": [0.0, 1e-3, 1e-3], "head": [1e-2, 1e-2, 1e-2]}
+    ax = plot_lr_per_block(rates)
+    labels = [line.get_label() for line in ax.lines]
+    assert labels == ["layer1 = layer2 (same rate)", "layer3 = layer4 (same rate)", "head"]
+    for name in rates:  # every block is named in the legend
+        assert any(name in text.get_text() for text in ax.get_legend().get_texts())
+    rows = [set(np.round(np.log10(c.get_offsets()[:, 1]), 6)) for c in ax.collections]
+    assert len(rows) == 2 and all(len(r) == 1 for r in rows) and rows[0] != rows[1]  # x marks never stack
+    assert np.log10(ax.get_ylim()[0]) < min(min(r) for r in rows) and ax.get_xlim() == (0.5, 3.5)
+
+
+def test_plot_lr_finder_clips_a_divergence_spike():
+    lrs = np.logspace(-5, 0, 30)
+    losses = np.full(30, 2.3)
+    losses[-3:] = [5.0, 20.0, 45.0]  # the run diverges at the end
+    result = LRFinderResult(lrs=lrs, losses=losses, raw_losses=losses, suggestion=1e-3,
+                            steepest=1e-3, min_loss_lr=1e-3, diverged=True)
+    ax = plot_lr_finder(result)
+    assert ax.get_ylim()[1] == pytest.approx(4.6)  # twice the starting loss, not 45
+    flat = plot_lr_finder(LRFinderResult(lrs=lrs, losses=np.full(30, 2.3), raw_losses=np.full(30, 2.3),
+                                         suggestion=1e-3, steepest=1e-3, min_loss_lr=1e-3, diverged=False))
+    assert flat.get_ylim()[1] < 4.6  # nothing to clip: matplotlib's own limits
