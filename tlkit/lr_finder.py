@@ -112,17 +112,21 @@ class LRSweep(Callback):
 
 
 def _as_strategy(model_or_strategy, y):
-    from .strategies import FineTuner, StrategyBase
+    from .protocol import build_strategy, get_recipe
+    from .strategies import StrategyBase
 
     if isinstance(model_or_strategy, StrategyBase):
         return model_or_strategy
     if hasattr(model_or_strategy, "network") and hasattr(model_or_strategy, "get_layer_names"):
-        # A bare model: fine-tune (a copy of) it as it stands, its unfrozen blocks and a new head.
-        model = model_or_strategy.copy()
+        # A bare model: the fine-tuning recipe on a copy of it, with its currently unfrozen
+        # blocks and a new head.
+        model = model_or_strategy
         unfrozen = [name for name in model.get_layer_names() if not model.is_frozen(name)]
         labels = np.asarray(y).reshape(-1)
         num_classes = max(2, int(labels.max()) + 1) if labels.size else 2
-        return FineTuner(model, num_classes, layers_to_unfreeze=unfrozen)
+        recipe = get_recipe("fine_tuning")
+        recipe = recipe.replace(strategy_kwargs={**recipe.strategy_kwargs, "layers_to_unfreeze": unfrozen})
+        return build_strategy(recipe, model, num_classes)
     raise TypeError(
         "model_or_strategy must be a PretrainedModel or a strategy (FeatureExtractor, FineTuner, "
         f"FromScratch); got {type(model_or_strategy).__name__}"
