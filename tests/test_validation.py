@@ -376,3 +376,20 @@ def test_a_too_high_config_rate_still_suggests_a_tenth(blobs):
     with pytest.raises(TrainingDivergedError, match=r"learning_rate=100000"):
         FromScratch("simple", 3, input_shape=6).train(X, y, {"epochs": 5, "learning_rate": 1e6, "optimizer": "sgd"})
     assert math.isclose(1e6 / 10, 100000)
+
+
+def test_fine_tuner_freeze_and_unfreeze_follow_the_same_policy(base):
+    ft = FineTuner(base, 3, ["layer2"])
+    with pytest.warns(UserWarning, match=r"\['layer9'\].*valid names"):
+        ft.unfreeze("layer9")
+    assert ft.unfrozen_layers() == ["layer2"]
+    with pytest.raises(TypeError, match="layer_names"):
+        ft.freeze(7)
+    with pytest.raises(TypeError, match="name"):
+        ft.set_layer_learning_rate(None, 0.1)
+    ft.unfreeze(None)  # None: every block, as PretrainedModel.unfreeze(None)
+    assert ft.unfrozen_layers() == ["layer1", "layer2"]
+    ft.freeze(None)
+    assert ft.unfrozen_layers() == []
+    ft.unfreeze("top_half")
+    assert ft.unfrozen_layers() == ["layer2"]

@@ -297,7 +297,7 @@ def check_layer_name(name, valid: list[str] | None = None, arg: str = "name") ->
 
 
 def resolve_layer_names(layer_names, valid: list[str], action: str, arg: str = "layer_names",
-                        unknown: str = "warn", stacklevel: int = 4) -> list[str]:
+                        unknown: str = "warn", stacklevel: int = 3) -> list[str]:
     """``layer_names`` (None: all of ``valid``; a str; or an iterable of str) as a list.
 
     An entry that is not a str is a TypeError. Unknown names warn (``unknown="warn"``: the

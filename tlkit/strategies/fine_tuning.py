@@ -29,7 +29,7 @@ from contextlib import nullcontext
 
 from ..config import FineTuningConfig, as_config
 from ..history import TrainingHistory
-from ..validation import check_choice, check_positive
+from ..validation import check_choice, check_layer_name, check_positive
 from .classifier import StrategyBase, batchnorm_inference_mode
 from .discriminative import discriminative_multipliers
 from .unfreezing import UnfreezeSchedule
@@ -97,15 +97,20 @@ class FineTuner(StrategyBase):
         """The base blocks that will be fine-tuned, bottom to top (the head always trains)."""
         return [block.name for block in self.base.network.blocks if block.trainable]
 
-    def unfreeze(self, layer_names) -> None:
-        """Unfreeze more blocks (names are checked: unknown ones raise a ValueError)."""
-        names = resolve_layers_to_unfreeze(layer_names, self.base.get_layer_names())
-        self.base.unfreeze(names)
+    def unfreeze(self, layer_names=None) -> None:
+        """Unfreeze more blocks, as ``PretrainedModel.unfreeze``: None means every block, an
+        unknown name warns (naming the valid ones) and changes nothing; "all" and
+        "top_half" work as in the constructor."""
+        self.base.unfreeze(self._block_aliases(layer_names))
 
-    def freeze(self, layer_names) -> None:
-        """Freeze blocks again (names are checked: unknown ones raise a ValueError)."""
-        names = resolve_layers_to_unfreeze(layer_names, self.base.get_layer_names())
-        self.base.freeze(names)
+    def freeze(self, layer_names=None) -> None:
+        """Freeze blocks again, as ``PretrainedModel.freeze`` (None: every block)."""
+        self.base.freeze(self._block_aliases(layer_names))
+
+    def _block_aliases(self, layer_names):
+        if isinstance(layer_names, str) and layer_names in ("all", "top_half"):
+            return resolve_layers_to_unfreeze(layer_names, self.base.get_layer_names())
+        return layer_names
 
     def set_layer_learning_rate(self, name: str, lr: float) -> None:
         """Train block ``name`` (or ``"head"``) at the absolute rate ``lr``.
@@ -113,9 +118,7 @@ class FineTuner(StrategyBase):
         It overrides the discriminative multiplier; allowed on a frozen block (it applies
         once the block is unfrozen). The rate follows the config's schedule like every other.
         """
-        valid = self.get_layer_names()
-        if name not in valid:
-            raise ValueError(f"name must be one of the layer names {valid}; got {name!r}")
+        check_layer_name(name, self.get_layer_names(), "name")  # TypeError / ValueError naming name
         self.layer_learning_rates[name] = check_positive(lr, "lr")
 
     def learning_rates(self, config=None) -> dict[str, float]:
