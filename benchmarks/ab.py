@@ -37,12 +37,13 @@ def load_engine(rev: str):
     """``tlkit/nn`` at ``rev`` as a package named ``tlkit_ab_nn`` (imports rewritten)."""
     tmp = Path(tempfile.mkdtemp()) / "tlkit_ab_nn"
     tmp.mkdir()
-    names = subprocess.run(["git", "ls-tree", "--name-only", f"{rev}:tlkit/nn"], cwd=ROOT, check=True,
+    names = subprocess.run(["git", "ls-tree", "-r", "--name-only", f"{rev}:tlkit/nn"], cwd=ROOT, check=True,
                            capture_output=True, text=True).stdout.split()
-    for name in names:
+    for name in names:  # with tlkit/nn/fast/ (the fast engine) where the revision has it
         if name.endswith(".py"):
             text = subprocess.run(["git", "show", f"{rev}:tlkit/nn/{name}"], cwd=ROOT, check=True,
                                   capture_output=True, text=True).stdout
+            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
             (tmp / name).write_text(text.replace("tlkit.nn.", "tlkit_ab_nn.").replace("from tlkit.nn import",
                                                                                       "from tlkit_ab_nn import"))
     sys.path.insert(0, str(tmp.parent))

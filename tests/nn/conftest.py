@@ -17,6 +17,13 @@ def each_engine(request: pytest.FixtureRequest) -> Iterator[str]:
         yield request.param
 
 
+@pytest.fixture
+def fast_engine() -> Iterator[None]:
+    """For tests of a property only the tuned twins have (e.g. reused buffers), whatever TLKIT_ENGINE says."""
+    with engine.using("fast"):
+        yield
+
+
 def twins(make: Callable[[], Layer]) -> tuple[Layer, Layer]:
     """``make()`` on the readable and on the fast engine, the fast one given the readable one's
     parameters and buffers: (readable, fast)."""

@@ -129,6 +129,7 @@ def test_use_running_stats_trains_gamma_and_beta_only(shape) -> None:
     np.testing.assert_array_equal(out, layer.forward(x, training=False))
 
 
+@pytest.mark.usefixtures("fast_engine")  # a property of the tuned twin
 @pytest.mark.parametrize("shape", [(1, 3), (6, 3), (5, 4, 4, 3), (64, 8, 8, 3)])
 def test_infer_equals_inference_forward_and_keeps_nothing(shape) -> None:
     rng = np.random.default_rng(6)

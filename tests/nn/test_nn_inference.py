@@ -9,6 +9,8 @@ from tlkit.nn.fast.inference import InferencePlan
 from tlkit.nn.inference import folded
 from tlkit.nn.network import Network
 
+pytestmark = pytest.mark.usefixtures("fast_engine")  # the fast engine's inference path
+
 
 def trained_batchnorm(channels: int, rng: np.random.Generator) -> BatchNorm:
     """A BatchNorm with non-trivial running statistics and affine parameters."""

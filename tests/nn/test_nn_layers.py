@@ -92,6 +92,7 @@ def test_conv_matches_naive_loop(kernel, padding, pads) -> None:
     assert out.shape[1:] == layer.output_shape((6, 5, 3))
 
 
+@pytest.mark.usefixtures("fast_engine")  # a property of the tuned twin
 def test_conv_buffers_reused_and_reallocated_on_shape_change() -> None:
     rng = np.random.default_rng(2)
     layer = Conv2D(2, 3, rng=rng)

@@ -112,6 +112,7 @@ def test_floor_mode_drops_trailing_rows_and_cols() -> None:
     assert not dx[:, 6:].any() and not dx[:, :, 3:].any()
 
 
+@pytest.mark.usefixtures("fast_engine")  # a property of the tuned twin
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_infer_equals_forward_and_keeps_no_backward_state(dtype) -> None:
     rng = np.random.default_rng(3)
