@@ -160,12 +160,14 @@ def test_every_strategy_fits_a_single_example():
     assert "TRAINING" in cmp.table()
 
 
-def test_all_zero_labels_still_give_two_classes():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+def test_all_zero_labels_still_give_two_classes_and_warn_that_every_strategy_scores_one():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         cmp = M.compare_strategies({"X": np.ones((8, 6)), "y": np.zeros(8, int)},
                                    architecture="simple", epochs=1)
     assert cmp.num_classes == 2 and cmp.evaluated_on == "test"
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 1 and "every strategy will score 1.0" in messages[0]  # issue 14 item 5
 
 
 def test_compare_is_deterministic_and_takes_pairs_and_lists(blobs):

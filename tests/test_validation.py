@@ -393,3 +393,13 @@ def test_fine_tuner_freeze_and_unfreeze_follow_the_same_policy(base):
     assert ft.unfrozen_layers() == []
     ft.unfreeze("top_half")
     assert ft.unfrozen_layers() == ["layer2"]
+
+
+def test_compare_strategies_names_a_bad_base_and_absurd_labels(blobs):
+    from tlkit import TransferLearningManager as M
+
+    X, y = blobs(n=12)
+    with pytest.raises(TypeError, match="base must be a tlkit.PretrainedModel"):
+        M.compare_strategies((X, y), base="medium", epochs=1)
+    with pytest.raises(ValueError, match=r"y contains label 1000000000"):
+        M.compare_strategies((X, np.where(y == 0, 10**9, y)), architecture="simple", epochs=1)

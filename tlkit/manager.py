@@ -32,7 +32,7 @@ from .protocol import build_strategy, get_recipe, make_config, updates_done
 from .protocol.recipes import warmup_epochs_for
 from .protocol.rule_check import RuleVerdict, judge_rule
 from .protocol.stats import ties_within
-from .validation import as_float_array, as_labels, check_int, check_positive
+from .validation import as_float_array, as_labels, check_int, check_positive, warn_if_single_class
 
 #: LogME margin (pretrained features minus the same network's random features, per
 #: sample) from which a task counts as "high" similarity, and below which it counts as
@@ -358,6 +358,7 @@ class TransferLearningManager:
         strategy gets its own copy.
         """
         from .pretrained import PretrainedModel
+        from .strategies.classifier import check_base
 
         names = ("feature_extraction", "fine_tuning", "from_scratch")
         recipes = {name: get_recipe(name) for name in names}
@@ -407,11 +408,12 @@ class TransferLearningManager:
             budget = updates if updates is not None else max(r.updates for r in recipes.values())
         all_labels = np.concatenate([y_train, y_test])
         num_classes = max(2, int(all_labels.max()) + 1, int(task_classes or 0))
+        warn_if_single_class(all_labels, "compare_strategies")
         input_shape = tuple(X.shape[1:])
 
         if base is None:
             base = PretrainedModel(architecture, input_shape)
-        elif tuple(base.input_shape) != input_shape:
+        elif tuple(check_base(base).input_shape) != input_shape:
             raise ValueError(f"base expects inputs of shape {base.input_shape}; the data has {input_shape}")
         architecture = base.architecture
 

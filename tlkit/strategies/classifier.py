@@ -10,6 +10,11 @@ every strategy; what differs is how ``train`` uses the base:
 * :class:`~tlkit.strategies.FineTuner`: the head and the top blocks learn, with a warm-up
   and per-block learning rates;
 * :class:`~tlkit.strategies.FromScratch`: every block learns from a random start.
+
+A strategy works on the base object it is given (the course's contract: it freezes and
+unfreezes *that* model). Two strategies sharing one base therefore change each other's
+predictions; ``train`` warns, naming both, when the base was already trained by another
+strategy. Give each strategy its own ``base.copy()``.
 """
 
 from __future__ import annotations
