@@ -89,20 +89,21 @@ def environment(changes: dict[str, str | None]) -> dict[str, str]:
 
 def parse(output: str, outcome: Outcome) -> None:
     """Fill the counts, the failing cells and the slowest cell from pytest's output."""
-    summary = re.findall(r"(\d+) (passed|failed|error|errors)", output.splitlines()[-1] if output else "")
-    for count, word in summary:
+    text = re.sub(r"\x1b\[[0-9;]*m", "", output)  # no colour codes
+    summaries = [line for line in text.splitlines() if re.search(r"\d+ (passed|failed|errors?)\b", line)]
+    for count, word in re.findall(r"(\d+) (passed|failed|errors?)\b", summaries[-1] if summaries else ""):
         if word == "passed":
             outcome.passed = int(count)
         else:
             outcome.failed += int(count)
-    outcome.failures = sorted(set(re.findall(r"^(?:FAILED|ERROR) (\S+)", output, flags=re.MULTILINE)))
-    durations = re.findall(r"^([\d.]+)s call\s+(\S+)", output, flags=re.MULTILINE)
+    outcome.failures = sorted(set(re.findall(r"^(?:FAILED|ERROR) (.+?)(?: - .*)?$", text, flags=re.MULTILINE)))
+    durations = re.findall(r"^([\d.]+)s call\s+(.+?)\s*$", text, flags=re.MULTILINE)
     if durations:
         seconds, cell = max(durations, key=lambda d: float(d[0]))
         outcome.slowest = f"{float(seconds):.1f} s {cell}"
 
 
-def run(name: str, paths: list[str], python: str) -> Outcome:
+def run(name: str, paths: list[str], python: str, log_dir: Path | None = None) -> Outcome:
     changes, needs = CONFIGS[name]
     outcome = Outcome(name)
     flags = cpu_flags()
@@ -117,6 +118,9 @@ def run(name: str, paths: list[str], python: str) -> Outcome:
                             text=True, cwd=ROOT)
     outcome.seconds = time.perf_counter() - start
     parse(result.stdout.strip(), outcome)
+    if log_dir is not None:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        (log_dir / f"nbval-{name}.log").write_text(result.stdout + result.stderr)
     outcome.status = "PASS" if result.returncode == 0 else "FAIL"
     return outcome
 
@@ -126,10 +130,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", choices=sorted(CONFIGS), help="configurations to run (default: all)")
     parser.add_argument("--paths", nargs="+", default=["solutions/"], help="notebooks or folders (default: solutions/)")
     parser.add_argument("--python", default=sys.executable, help="the interpreter that runs pytest")
+    parser.add_argument("--log-dir", type=Path, help="write each configuration's full pytest output there")
     args = parser.parse_args(argv)
     outcomes = []
     for name in args.only or list(CONFIGS):
-        outcome = run(name, args.paths, args.python)
+        outcome = run(name, args.paths, args.python, args.log_dir)
         outcomes.append(outcome)
         print(f"{outcome.name:<16} kernel {outcome.kernel:<12} {outcome.status:<6} {outcome.passed:>3} passed "
               f"{outcome.failed:>3} failed  {outcome.seconds:6.1f} s   slowest cell: {outcome.slowest or '-'}",
