@@ -186,3 +186,12 @@ def test_plot_lr_finder_clips_a_divergence_spike():
     flat = plot_lr_finder(LRFinderResult(lrs=lrs, losses=np.full(30, 2.3), raw_losses=np.full(30, 2.3),
                                          suggestion=1e-3, steepest=1e-3, min_loss_lr=1e-3, diverged=False))
     assert flat.get_ylim()[1] < 4.6  # nothing to clip: matplotlib's own limits
+
+
+def test_plot_lr_per_block_a_block_at_the_heads_rate_is_drawn_over_the_head():
+    rates = {"layer1": [0.0, 1e-3, 1e-3], "head": [1e-3, 1e-3, 1e-3]}  # equal from epoch 2 on, not equal series
+    ax = plot_lr_per_block(rates)
+    lines = {line.get_label(): line for line in ax.lines}
+    assert set(lines) == {"layer1", "head"}
+    assert lines["layer1"].get_zorder() > lines["head"].get_zorder()
+    assert lines["head"].get_linewidth() > 2 * lines["layer1"].get_linewidth() and lines["head"].get_alpha() < 1

@@ -39,9 +39,11 @@ def plot_lr_per_block(history, ax=None, title: str = "learning rate of each bloc
     """Each block's learning rate per epoch on a log axis.
 
     Blocks with the same rate at every epoch share one line, labelled with all their
-    names (drawn separately they would hide each other). A frozen epoch (rate 0) leaves a
-    gap and is marked with an x in a row of its own under the curves, one row per line, so
-    the warm-up (head only) and gradual unfreezing are visible. Returns the Axes.
+    names (drawn separately they would hide each other); the head is a wide translucent
+    band under the blocks' lines, so a block trained at the head's rate shows on top of it.
+    A frozen epoch (rate 0) leaves a gap and is marked with an x in a row of its own under
+    the curves, one row per line, so the warm-up (head only) and gradual unfreezing are
+    visible. Returns the Axes.
     """
     rates = _rates_of(history)
     ax = get_ax(ax, figsize=(6.0, 3.4))
@@ -59,8 +61,12 @@ def plot_lr_per_block(history, ax=None, title: str = "learning rate of each bloc
         color = "black" if "head" in group else cmap(index / max(1, len(groups) - 1) * 0.9)
         label = " = ".join(group) + (" (same rate)" if len(group) > 1 else "")
         shown = np.where(values > 0, values, np.nan)
-        ax.plot(epochs, shown, marker=markers[index % len(markers)], markersize=5, color=color, label=label,
-                linewidth=2.5 if "head" in group else 1.5)
+        if "head" in group:  # a wide translucent band underneath: a block at the head's rate stays visible
+            ax.plot(epochs, shown, color=color, alpha=0.3, linewidth=7, solid_capstyle="butt", zorder=1,
+                    label=label, marker="o", markersize=9, markerfacecolor=(0, 0, 0, 0.3), markeredgewidth=0)
+        else:
+            ax.plot(epochs, shown, marker=markers[index % len(markers)], markersize=5, color=color, label=label,
+                    linewidth=1.5, zorder=3)
         frozen = epochs[values <= 0]
         if len(frozen):
             row = floor / (1.6 ** index)  # one row per line: the x marks never stack
