@@ -13,6 +13,9 @@ For every ``solutions/*.ipynb`` the student version:
       # YOUR CODE HERE
       raise NotImplementedError("Exercise: replace this line with your code")
 
+* removes, in code cells, each region from ``### BEGIN HIDDEN TESTS`` to
+  ``### END HIDDEN TESTS`` (markers included; the nbgrader convention for tests the
+  student does not see; nbgrader metadata on cells is kept);
 * drops cells whose ``metadata.tags`` contain ``"solution-only"``;
 * clears every output, execution count and the execution-timing metadata, and the
   saved widget state (it belongs to the solution run's outputs).
@@ -32,11 +35,14 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "BEGIN_HIDDEN",
     "BEGIN_MARKER",
+    "END_HIDDEN",
     "END_MARKER",
     "SOLUTION_ONLY_TAG",
     "STUB_LINES",
     "NotebookBuildError",
+    "strip_hidden_tests",
     "strip_solutions",
     "student_notebook",
     "render_notebook",
@@ -46,6 +52,8 @@ __all__ = [
     "main",
 ]
 
+BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
+END_HIDDEN = "### END HIDDEN TESTS"
 BEGIN_MARKER = "### BEGIN SOLUTION"
 END_MARKER = "### END SOLUTION"
 SOLUTION_ONLY_TAG = "solution-only"
@@ -96,6 +104,26 @@ def strip_solutions(source: str, where: str = "cell") -> str:
     return "".join(out)
 
 
+def strip_hidden_tests(source: str, where: str = "cell") -> str:
+    """Remove every BEGIN/END HIDDEN TESTS region (markers included) of a code cell."""
+    out: list[str] = []
+    begin_line: int | None = None
+    for number, line in enumerate(source.splitlines(keepends=True), start=1):
+        stripped = line.strip()
+        if stripped == BEGIN_HIDDEN and begin_line is None:
+            begin_line = number
+        elif stripped == END_HIDDEN and begin_line is not None:
+            begin_line = None
+        elif stripped in (BEGIN_HIDDEN, END_HIDDEN):
+            raise NotebookBuildError(f"{where}: line {number}: unbalanced '{stripped}'")
+        elif begin_line is None:
+            out.append(line)
+    if begin_line is not None:
+        raise NotebookBuildError(f"{where}: '{BEGIN_HIDDEN}' on line {begin_line} has no "
+                                 f"'{END_HIDDEN}'")
+    return "".join(out)
+
+
 def student_notebook(nb: dict[str, Any], name: str = "<notebook>") -> dict[str, Any]:
     """The student version of a solution notebook (a new dict; ``nb`` is not changed)."""
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
@@ -113,7 +141,8 @@ def student_notebook(nb: dict[str, Any], name: str = "<notebook>") -> dict[str, 
             metadata.pop(key, None)
         if cell.get("cell_type") == "code":
             where = f"{name}, cell {index}" + (f" (id {cell['id']})" if "id" in cell else "")
-            cell["source"] = strip_solutions(_text(cell.get("source", "")), where)
+            source = strip_hidden_tests(_text(cell.get("source", "")), where)
+            cell["source"] = strip_solutions(source, where)
             cell["outputs"] = []
             cell["execution_count"] = None
         cells.append(cell)

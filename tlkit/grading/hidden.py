@@ -1,0 +1,37 @@
+"""Hidden tests for nbgrader: the code inside ``### BEGIN HIDDEN TESTS`` regions.
+
+``tools/nbgrader_stamp.py`` puts, right after every exercise cell of ``solutions/``, a
+locked nbgrader grade cell whose hidden region ends with
+``hidden_points("<id>", <the student's function or class>)``. Under
+``nbgrader autograde`` that expression's value is the cell's output, which nbgrader
+reads as partial credit (points out of the cell's ``points``). The student release has
+the region removed.
+
+Unlike ``python -m tlkit.grading`` this runs in the student's own kernel, as nbgrader
+does: a student who monkeypatches tlkit from the notebook can fool it. The hidden cases
+are still drawn at autograde time from ``os.urandom`` (never stored in the notebook).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tlkit.exercises.registry import get_exercise
+from tlkit.exercises.running import run_cases
+from tlkit.exercises.scoring import score_outcomes
+
+__all__ = ["hidden_points"]
+
+
+def hidden_points(exercise_id: str, obj: Any, *, seed: int | None = None,
+                  verbose: bool = True) -> float:
+    """Points of ``obj`` on the exercise's public and hidden cases (a float in [0, points])."""
+    from tlkit.grading.grade import new_seed
+
+    exercise = get_exercise(exercise_id)
+    seed = new_seed() if seed is None else seed
+    cases = [*exercise.public_cases, *exercise.hidden_cases(seed)]
+    result = score_outcomes(exercise, cases, run_cases(exercise, obj, cases))
+    if verbose:
+        print(f"Hidden tests: {result.summary}")
+    return float(result.points)
