@@ -232,3 +232,18 @@ def test_inputs_are_fresh_for_every_case():
     run_cases(exercise, vandal, exercise.public_cases)
     assert seen[: len(seen) // 2] == seen[len(seen) // 2:]
     assert 1e9 not in seen
+
+
+def test_a_half_written_class_is_failed_with_the_not_done_cases_counted(capsys):
+    reference = get_exercise("02.2").reference
+
+    class OnlyPredictions(reference):
+        def fit(self, *args, **kwargs):
+            raise NotImplementedError("Exercise: replace this line with your code")
+
+    result = check("02.2", OnlyPredictions)
+    out = capsys.readouterr().out
+    assert result.status == "failed" and result.n_passed == 4 and result.n_total == 7
+    assert out.splitlines()[0].endswith("FAIL, 4/7 cases (3 not done yet)")
+    assert "fit: one epoch, one minibatch: NOT DONE" in out
+    assert result.points == pytest.approx(10 * 4 / 7)

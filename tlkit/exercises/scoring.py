@@ -140,10 +140,13 @@ def score_outcomes(exercise: Exercise, cases: Sequence[Case],
     points = max_points * n_passed / n_total
     points = min(max(points, 0.0), max_points) if math.isfinite(points) else 0.0
     return ExerciseResult(exercise.id, status, points, max_points, n_passed, n_total,
-                          messages, kinds, _summary(exercise, status, n_passed, n_total), hints)
+                          messages, kinds,
+                          _summary(exercise, status, n_passed, n_total, verdicts.count("not_done")),
+                          hints)
 
 
-def _summary(exercise: Exercise, status: str, n_passed: int, n_total: int) -> str:
+def _summary(exercise: Exercise, status: str, n_passed: int, n_total: int,
+             n_not_done: int = 0) -> str:
     head = f"Exercise {exercise.id} ({exercise.title})"
     if status == PASSED:
         return f"{head}: PASS, {n_passed}/{n_total} cases"
@@ -152,4 +155,6 @@ def _summary(exercise: Exercise, status: str, n_passed: int, n_total: int) -> st
                 f"then run this check cell again.")
     if status == ERROR:
         return f"{head}: ERROR, {n_passed}/{n_total} cases (your code raised an exception)"
+    if n_not_done:
+        return f"{head}: FAIL, {n_passed}/{n_total} cases ({n_not_done} not done yet)"
     return f"{head}: FAIL, {n_passed}/{n_total} cases"
