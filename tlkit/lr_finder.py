@@ -20,7 +20,7 @@ import numpy as np
 from .callbacks import Callback
 from .config import OPTIMIZERS
 from .training import TrainingDivergedError
-from .validation import check_choice, check_int, check_positive
+from .validation import check_choice, check_int, check_positive, infer_num_classes
 
 SUGGESTION_METHODS = ("steepest", "min10")
 
@@ -122,8 +122,7 @@ def _as_strategy(model_or_strategy, y):
         # blocks and a new head.
         model = model_or_strategy
         unfrozen = [name for name in model.get_layer_names() if not model.is_frozen(name)]
-        labels = np.asarray(y).reshape(-1)
-        num_classes = max(2, int(labels.max()) + 1) if labels.size else 2
+        num_classes = infer_num_classes(y)  # labels checked: an absurd label is named as y's
         recipe = get_recipe("fine_tuning")
         recipe = recipe.replace(strategy_kwargs={**recipe.strategy_kwargs, "layers_to_unfreeze": unfrozen})
         return build_strategy(recipe, model, num_classes)

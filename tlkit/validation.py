@@ -176,13 +176,14 @@ def infer_num_classes(labels: np.ndarray, num_classes: int | None = None, name: 
 
 
 def warn_if_single_class(labels: np.ndarray, where: str = "compare_strategies", stacklevel: int = 3) -> bool:
-    """Warn (and return True) when every label is the same: every strategy will score 1.0."""
+    """Warn (and return True) when every label is the same: every strategy will score 1.0
+    once it learns to predict that class, so a comparison on such data says nothing."""
     present = np.unique(np.asarray(labels))
     if present.size == 1:
         warnings.warn(
-            f"{where}: every label is {int(present[0])}, so there is one class present and every "
-            "strategy will score 1.0 by always predicting it; the comparison says nothing. "
-            "Give examples of at least two classes.",
+            f"{where}: every label is {int(present[0])}: one class is present, so every strategy "
+            "will score 1.0 once it learns to always predict it (a short run may not have yet), "
+            "and the comparison says nothing about transfer. Give examples of at least two classes.",
             UserWarning, stacklevel=stacklevel,
         )
         return True

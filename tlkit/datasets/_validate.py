@@ -7,6 +7,8 @@ import numbers
 
 import numpy as np
 
+from ..validation import as_float_array
+
 
 def check_nonneg(value: object, name: str, maximum: float | None = None) -> float:
     """Return ``value`` as a finite float >= 0 (and <= maximum), or raise a ValueError."""
@@ -20,14 +22,13 @@ def check_nonneg(value: object, name: str, maximum: float | None = None) -> floa
 
 
 def check_images(X: object, name: str = "X", ndims: tuple[int, ...] = (3, 4)) -> np.ndarray:
-    """Return a finite float32 image batch (N, H, W) or (N, C, H, W), or raise a ValueError."""
-    arr = np.asarray(X)
+    """Return a finite float32 image batch (N, H, W) or (N, C, H, W), or raise a ValueError.
+
+    The values are checked as every array at tlkit's boundary is
+    (:func:`tlkit.validation.as_float_array`: real, finite, within float32's range).
+    """
+    arr = as_float_array(X, name)
     if arr.ndim not in ndims:
         shapes = " or ".join({3: "(N, H, W)", 4: "(N, C, H, W)"}[d] for d in ndims)
         raise ValueError(f"{name} must be a batch of images {shapes}; got shape {arr.shape}")
-    if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
-        raise ValueError(f"{name} must hold real numbers; got dtype {arr.dtype}")
-    arr = arr.astype(np.float32, copy=False)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite values")
     return arr
