@@ -27,14 +27,15 @@ help:
 	@echo "make test       lint, unit tests, and execute every notebook with nbval"
 	@echo "make nbval-matrix  nbval on the solutions under several BLAS kernels"
 	@echo "make notebooks  regenerate notebooks/ (student versions) from solutions/"
-	@echo "make grade SUBMISSIONS=dir   grade a folder of filled-in student notebooks"
+	@echo "make grade SUBMISSIONS=dir OUT=new-dir   grade a class of filled-in notebooks (sandboxed)"
+	@echo "make release   the student bundle (build/tlkit-student.tar.gz): no solutions, no hidden tests"
 	@echo "make bench      speed of tlkit against PyTorch on the CPU"
 	@echo "make pretrain   retrain the shipped checkpoints (tlkit/weights/)"
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[notebooks,test]"
+	$(PY) -m pip install --quiet -e ".[notebooks,test,grading]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -65,9 +66,16 @@ nbval-matrix: $(STAMP)
 notebooks: $(STAMP)
 	$(PY) -m tools.build_notebooks
 
+# Grade a class (see README, "Grading"): make grade SUBMISSIONS=dir OUT=new-dir [JOBS=2] [TIMEOUT=30] [ROSTER=file]
+JOBS ?= 2
+TIMEOUT ?= 30
 grade: $(STAMP)
-	@test -n "$(SUBMISSIONS)" || (echo "usage: make grade SUBMISSIONS=path/to/notebooks" && exit 2)
-	$(PY) -m tlkit.grading $(SUBMISSIONS)
+	@test -n "$(SUBMISSIONS)" -a -n "$(OUT)" || (echo "usage: make grade SUBMISSIONS=dir OUT=new-dir [JOBS=2] [TIMEOUT=30] [ROSTER=file]" && exit 2)
+	$(PY) -m tlkit.grading $(SUBMISSIONS) --out $(OUT) --jobs $(JOBS) --timeout $(TIMEOUT) $(if $(ROSTER),--roster $(ROSTER))
+
+# The student bundle: notebooks built from solutions/, the library, no solutions, no hidden tests.
+release: $(STAMP)
+	$(PY) -m tools.release
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[bench]"

@@ -17,7 +17,7 @@ def _normalise(requirement: str) -> tuple[str, str]:
 def _pyproject_requirements() -> set[tuple[str, str]]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
-    listed = project["dependencies"] + extras["notebooks"] + extras["test"]
+    listed = project["dependencies"] + extras["notebooks"] + extras["test"] + extras["grading"]
     return {_normalise(r) for r in listed}
 
 
