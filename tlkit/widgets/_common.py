@@ -23,6 +23,7 @@ class PanelBox(widgets.VBox):
         # CSS hooks for the browser tests and for styling: "tlkit-panel tlkit-strategy-explorer"...
         self.add_class("tlkit-panel")
         self.add_class(css_name(label))
+        self.add_class(f"tlkit-model-{self.model_id}")  # which Python panel a rendered one is
 
     def __repr__(self) -> str:
         return f"<{self._stable_label}>"
