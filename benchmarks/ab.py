@@ -86,7 +86,8 @@ def main(argv: list[str]) -> None:
                 fns = {"new": lambda n=new, x=x: n.forward(x), "old": lambda o=old, x=x: o.forward(x)}
             res = interleaved(fns, rounds=9)
             print(f"{model:7s} {case:8s} new {res['new'][0] * 1e3:7.3f} ms  {rev} {res['old'][0] * 1e3:7.3f} ms  "
-                  f"new/old {res['new'][0] / res['old'][0]:.2f}", flush=True)
+                  f"new/old {res['new'][0] / res['old'][0]:.2f} wall, {res['new'][1] / res['old'][1]:.2f} CPU time",
+                  flush=True)
 
 
 if __name__ == "__main__":
