@@ -264,6 +264,14 @@ if os.fork() == 0:  # a daemon: double fork, new session, keeps the output pipes
         os.execvp("sleep", ["sleep", "{DETACHED_MARK}"])
     os._exit(0)
 ''' + HONEST["04.1"])), Expect(_zero_except(**{"04_1": 10.0})))
+    save("detached_then_loop", notebook(("04.1", f'''import subprocess
+for _ in range(3):
+    subprocess.Popen(["sleep", "{DETACHED_MARK}"], start_new_session=True)
+
+def recommend_strategy(dataset_size, task_similarity):
+    while True:
+        pass
+''')), Expect(_zero_except(), errors=("04.1: timeout",), status={"04.1": "timeout"}))
     save("vandal", notebook(("04.1", f'''import os, shutil
 for _top in ("/work", "/root", "/home", "/tmp", {str(folder)!r}, {str(folder.parent)!r}):
     for _root, _dirs, _files in os.walk(_top):

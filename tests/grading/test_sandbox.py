@@ -1,0 +1,103 @@
+"""The sandbox on its own: what the student process sees and what happens to it.
+
+The "namespaces" tests need Linux and root (as in CI); the rlimit and environment tests
+also run in the "none" mode, which any machine has.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tlkit.grading import sandbox
+
+ROOT_ONLY = pytest.mark.skipif(sandbox.isolation() != "namespaces",
+                               reason="needs the namespace sandbox (Linux, run as root)")
+MODES = ["none"] + (["namespaces"] if sandbox.isolation() == "namespaces" else [])
+
+
+def _python(code: str, limits: sandbox.Limits | None = None, mode: str | None = None,
+            stdin: bytes = b"") -> sandbox.Outcome:
+    return sandbox.run([sys.executable, "-I", "-c", code, sandbox.FD_TOKEN], stdin,
+                       limits or sandbox.Limits(timeout=20), mode)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_environment_is_whitelisted_and_the_result_pipe_works(mode, monkeypatch):
+    monkeypatch.setenv("TLKIT_TEST_TOKEN", "instructor-secret")
+    out = _python("import os, sys; print(sorted(os.environ)); "
+                  "os.write(int(sys.argv[1]), sys.stdin.buffer.read())", mode=mode, stdin=b"ping")
+    assert out.returncode == 0, out.stderr
+    assert out.result == b"ping"
+    assert b"TLKIT_TEST_TOKEN" not in out.stdout and b"instructor-secret" not in out.stdout
+    assert b"'HOME'" in out.stdout and b"'OPENBLAS_NUM_THREADS'" in out.stdout
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_limits_set_by_the_child_bind_memory_and_file_size(mode):
+    code = ("import sys; from tlkit.grading.sandbox import set_limits\n"
+            "set_limits(512 << 20, 10, 64, 1 << 20)\n"
+            "try:\n    bytearray(1 << 30)\nexcept MemoryError:\n    print('memory refused')\n"
+            "import signal; signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+            "try:\n    open('big', 'wb').write(b'x' * (2 << 20))\nexcept OSError as e:\n"
+            "    print('file refused', e.errno)\n")
+    out = sandbox.run([sys.executable, "-c", code], b"",
+                      sandbox.Limits(timeout=20), mode) if mode == "none" else _python(code, mode=mode)
+    assert b"memory refused" in out.stdout, out.stderr
+    assert b"file refused 27" in out.stdout, out.stderr  # EFBIG
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_output_is_read_with_a_bound_and_the_timeout_kills(mode):
+    out = _python("import sys\nsys.stdout.write('x' * (5 << 20))\nsys.stdout.flush()\n"
+                  "while True:\n    pass", sandbox.Limits(timeout=3, output_bytes=1000), mode)
+    assert out.timed_out and out.returncode is None
+    assert len(out.stdout) == 1000 and "stdout" in out.truncated
+    assert out.seconds < 10
+
+
+@ROOT_ONLY
+def test_namespaces_hide_the_machine():
+    code = ("import os, socket\n"
+            "print('uid', os.getuid(), os.getgid(), os.getgroups())\n"
+            "print('ppid', os.getppid(), 'pids', sorted(int(p) for p in os.listdir('/proc') "
+            "if p.isdigit()))\n"
+            "print('cwd', os.getcwd(), os.listdir('.'))\n"
+            f"print('repo', os.path.exists({str(os.getcwd())!r} + '/solutions'), "
+            "os.path.exists('/root/.ssh'), os.path.exists('/work/shared'))\n"
+            "try:\n    socket.create_connection(('127.0.0.1', 22), timeout=1)\n"
+            "except OSError as e:\n    print('net', e.errno)\n"
+            "try:\n    open('/usr/evil', 'w')\nexcept OSError as e:\n    print('usr', e.errno)\n")
+    out = _python(code)
+    text = out.stdout.decode()
+    assert "uid 65534 65534 []" in text, out.stderr
+    assert "ppid 1 pids [1, " in text and len(text.split("pids [", 1)[1].split("]")[0].split(",")) <= 3
+    assert "cwd /home/student []" in text
+    assert "repo False False False" in text
+    assert "net 101" in text  # ENETUNREACH: no network at all
+    assert "usr 30" in text or "usr 13" in text  # read-only file system / permission denied
+
+
+@ROOT_ONLY
+def test_the_timeout_kills_detached_grandchildren():
+    mark = "7000.25"
+    code = (f"import subprocess\nsubprocess.Popen(['sleep', '{mark}'], start_new_session=True)\n"
+            "while True:\n    pass\n")
+    start = time.monotonic()
+    out = _python(code, sandbox.Limits(timeout=2))
+    assert out.timed_out and time.monotonic() - start < 10
+    time.sleep(0.5)
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert f"sleep {mark}" not in ps
+
+
+def test_isolation_report_says_what_is_not_isolated():
+    assert "NO SANDBOX" in sandbox.isolation_report("none")
+    assert "Not isolated" in sandbox.isolation_report("namespaces")
+    with pytest.raises(ValueError, match="timeout"):
+        sandbox.Limits(timeout=0)
+    assert os.name != "posix" or sandbox.isolation() in ("none", "namespaces")
