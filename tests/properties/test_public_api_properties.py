@@ -23,7 +23,10 @@ from tlkit import FeatureExtractor, FineTuner, FineTuningConfig, PretrainedModel
 from tlkit.config import as_config
 
 D, K = 6, 3
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: the same examples on every machine and run (CI never flakes on a new draw);
+# raise max_examples locally to explore further.
+SETTINGS = settings(max_examples=25, deadline=None, database=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.too_slow])
 
 
 @functools.cache
@@ -225,7 +228,7 @@ def test_layer_name_arguments_act_warn_or_raise_a_type_error(arg, action):
         return
     names = valid if arg is None else ([arg] if isinstance(arg, str) else list(arg))
     if all(n in valid for n in names):
-        expected = sorted(names) if action == "freeze" else []
+        expected = sorted(set(names)) if action == "freeze" else []
         assert model.frozen_layers() == expected and not caught
     else:  # an unknown name: a warning listing the valid names, nothing changed
         assert model.frozen_layers() == []
