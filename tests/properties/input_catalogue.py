@@ -20,6 +20,10 @@ what the code does today):
 
 A case with no result check must raise (the input is invalid); a case with a check may
 either return a sensible result or raise a clear error.
+
+``results/`` holds two runs: ``catalogue_before_4709b53.json`` on the tlkit of commit 4709b53
+(``git archive 4709b53 tlkit`` unpacked first on PYTHONPATH) and ``catalogue_after.json`` on
+the tree with the validation layer (issue 14).
 """
 
 from __future__ import annotations
