@@ -32,6 +32,9 @@ class FeatureExtractor(StrategyBase):
     hidden layer, ``feature_dropout`` on the features (only when asked for). ``seed`` fixes
     the head's initial weights; the config's seed fixes the order of the minibatches.
 
+    It freezes the base object it is given: another strategy trained on the same base
+    changes what this one predicts (``train`` warns naming both); pass ``base.copy()``.
+
     >>> fe = FeatureExtractor(PretrainedModel("medium"), num_classes=10)   # doctest: +SKIP
     >>> history = fe.train(X, y, {"epochs": 20, "learning_rate": 0.01})    # doctest: +SKIP
     >>> fe.predict(X[0]), fe.score(X_test, y_test)                          # doctest: +SKIP

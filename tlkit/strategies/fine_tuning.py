@@ -71,6 +71,9 @@ class FineTuner(StrategyBase):
     dropout=0.0, feature_dropout=0.0, bn_mode="frozen", seed=0)``; ``layers_to_unfreeze``
     is None (nothing: every base block frozen), ``"all"``, ``"top_half"`` or block names.
 
+    It freezes, unfreezes and trains the base object it is given, in place: on the base
+    of another trained strategy, ``train`` warns naming both; pass ``base.copy()``.
+
     >>> ft = FineTuner(PretrainedModel("medium"), 10, layers_to_unfreeze=["layer3", "layer4"])
     ...                                                               # doctest: +SKIP
     >>> ft.set_layer_learning_rate("layer3", 1e-4)                    # doctest: +SKIP
