@@ -76,7 +76,10 @@ def recipe_config(recipe: dict, verbose: bool = False) -> TrainingConfig:
     """The TrainingConfig of a recipe, with its minibatch augmentation on NHWC images."""
     from tlkit.datasets import Augmenter
 
-    augmenter = Augmenter(**recipe["augmentation"]) if recipe.get("augmentation") else None
+    # The shipped checkpoints were trained when uncovered pixels were filled with 0, before the
+    # augmenter learned to fill with each image's background: the recipe keeps fill=0.0.
+    augmentation = {"fill": 0.0, **recipe.get("augmentation", {})}
+    augmenter = Augmenter(**augmentation) if recipe.get("augmentation") else None
 
     def augment(batch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return augmenter(batch[..., 0], rng)[..., None]
