@@ -134,6 +134,8 @@ def decode(text: str, *, max_bytes: int = MAX_BYTES) -> Any:
         raise PlainDataError("the text is nested too deeply") from None
     except json.JSONDecodeError as exc:
         raise PlainDataError(f"not valid JSON: {exc}") from None
+    except ValueError as exc:  # e.g. an int literal longer than Python converts
+        raise PlainDataError(f"not plain data: {' '.join(str(exc).split())[:200]}") from None
     return _from_json(raw, "output", 0)
 
 
