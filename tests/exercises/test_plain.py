@@ -100,6 +100,11 @@ def test_everything_else_is_refused(value, fragment):
     assert fragment in str(info.value)
 
 
+def test_an_int_too_long_for_text_is_refused():
+    with pytest.raises(PlainDataError, match="output"):
+        encode([10**5000])
+
+
 def test_cycles_and_deep_nesting_are_refused():
     cycle: list = []
     cycle.append(cycle)

@@ -48,7 +48,11 @@ class PlainDataError(ValueError):
 
 def encode(obj: Any, *, root: str = "output") -> str:
     """``obj`` as JSON text; PlainDataError (with the path and the type) for anything else."""
-    return json.dumps(_to_json(obj, root, 0), allow_nan=False, separators=(",", ":"))
+    tree = _to_json(obj, root, 0)
+    try:
+        return json.dumps(tree, allow_nan=False, separators=(",", ":"))
+    except ValueError as exc:  # e.g. an int too long to write as text
+        raise PlainDataError(f"{root}: {' '.join(str(exc).split())[:200]}") from None
 
 
 def _describe_subclass(obj: Any) -> str | None:
