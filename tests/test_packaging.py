@@ -25,8 +25,9 @@ def _conda_requirements() -> set[tuple[str, str]]:
     found = set()
     text = (ROOT / "environment.yml").read_text()
     for line in text.split("dependencies:", 1)[1].splitlines():
-        match = re.match(r"^  - ([A-Za-z0-9_.\-]+.*)$", line)
-        if match and not match.group(1).startswith("pip:"):
+        # conda packages ("  - name"), and PyPI-only ones under "  - pip:" ("      - name"), not "-e ."
+        match = re.match(r"^(?:  |      )- ([A-Za-z0-9_.\-]+.*)$", line)
+        if match and not match.group(1).startswith(("pip:", "-")):
             found.add(_normalise(match.group(1)))
     return {req for req in found if req[0] not in {"python", "pip"}}
 

