@@ -20,12 +20,13 @@ export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 NBVAL := --nbval-current-env --nbval-sanitize-with solutions/nbval_sanitize.cfg -p no:cacheprovider
 
-.PHONY: help install lab test lint unit nbval nbval-matrix notebooks grade bench pretrain clean
+.PHONY: help install lab test lint unit nbval nbval-matrix notebooks grade bench pretrain clean screenshots
 
 help:
 	@echo "make lab        open JupyterLab on the workbook"
 	@echo "make test       lint, unit tests, and execute every notebook with nbval"
 	@echo "make nbval-matrix  nbval on the solutions under several BLAS kernels"
+	@echo "make screenshots  PNG pages of every notebook after Run All (docs/screenshots/)"
 	@echo "make notebooks  regenerate notebooks/ (student versions) from solutions/"
 	@echo "make grade SUBMISSIONS=dir OUT=new-dir   grade a class of filled-in notebooks (sandboxed)"
 	@echo "make release   the student bundle (build/tlkit-student.tar.gz): no solutions, no hidden tests"
@@ -62,6 +63,11 @@ nbval: $(STAMP)
 # numpy's AVX-512 loops disabled: PASS/FAIL and time per kernel.
 nbval-matrix: $(STAMP)
 	$(PY) -m tools.kernel_matrix
+
+# Each student notebook after Run All in JupyterLab (headless chromium), as PNG pages in
+# docs/screenshots/pages/ (not committed), plus the small explorer and LR-plot images of the README.
+screenshots: $(STAMP)
+	$(PY) tests/browser/screenshots.py
 
 notebooks: $(STAMP)
 	$(PY) -m tools.build_notebooks
