@@ -59,6 +59,20 @@ def element_shot(page: LabPage, selector: str, path: Path) -> Path | None:
     return path
 
 
+def output_shot(page: LabPage, source_snippet: str, path: Path) -> Path | None:
+    """A screenshot of the outputs of the first code cell whose source holds ``source_snippet``."""
+    marked = page.page.evaluate("""(snippet) => {
+      for (const cell of window.jupyterapp.shell.currentWidget.content.widgets) {
+        if (cell.model.type === 'code' && cell.model.sharedModel.getSource().includes(snippet)) {
+          cell.node.querySelector('.jp-Cell-outputArea').setAttribute('data-tlkit-shot', '1');
+          return true;
+        }
+      }
+      return false;
+    }""", source_snippet)
+    return element_shot(page, "[data-tlkit-shot='1']", path) if marked else None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", help="notebook file names (default: every one in notebooks/)")
@@ -91,8 +105,7 @@ def main(argv: list[str] | None = None) -> int:
                 if name.startswith("04"):
                     element_shot(page, ".tlkit-strategy-explorer", args.out / "explorer.png")
                 if name.startswith("03"):
-                    cell = ".jp-CodeCell:has(.jp-InputArea-editor:text('plot_lr_per_block(history)')) .jp-OutputArea"
-                    element_shot(page, cell, args.out / "lr_per_block.png")
+                    output_shot(page, "plot_lr_per_block(history)", args.out / "lr_per_block.png")
                 print(f"{name}: {len(shots)} pages in {pages_root / Path(name).stem} "
                       f"({time.monotonic() - start:.0f} s){'; ERRORS: ' + '; '.join(errors) if errors else ''}")
                 page.close()
