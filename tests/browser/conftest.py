@@ -8,7 +8,7 @@ def pytest_configure(config) -> None:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
-    counts = {"passed": 0, "failed": 0, "skipped": 0}
+    counts = {"passed": 0, "failed": 0, "error": 0, "skipped": 0}
     reasons = set()
     for outcome in counts:
         for report in terminalreporter.stats.get(outcome, []):
@@ -20,7 +20,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
                     reasons.add(str(report.longrepr[2]))
     if any(counts.values()):
         line = (f"browser tests (JupyterLab in headless Chromium): {counts['passed']} passed, "
-                f"{counts['failed']} failed, {counts['skipped']} skipped")
+                f"{counts['failed']} failed, {counts['error']} errors, {counts['skipped']} skipped")
         terminalreporter.write_sep("-", line)
         for reason in sorted(reasons):
             terminalreporter.write_line(f"  skipped because: {reason}")
