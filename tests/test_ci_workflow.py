@@ -55,3 +55,19 @@ def test_the_workflow_runs_make_test_on_the_oldest_and_newest_python():
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert 'requires-python = ">=3.10"' in pyproject
     assert "CI:" in text  # the browser suite fails instead of skipping there
+
+
+def test_make_lab_runs_as_root_and_headless():
+    """`make lab` adds --allow-root for uid 0 and --no-browser without a display (prints the URL)."""
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("no make on this machine")
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "LAB_FLAGS")}
+    result = subprocess.run([make, "-n", "lab"], capture_output=True, text=True, timeout=60, cwd=ROOT, env=env)
+    assert result.returncode == 0, result.stderr
+    command = next(line for line in result.stdout.splitlines() if "jupyter lab" in line)
+    assert ("--allow-root" in command) is (os.geteuid() == 0)
+    assert "--no-browser" in command or sys.platform == "darwin"
+    with_display = subprocess.run([make, "-n", "lab"], capture_output=True, text=True, timeout=60, cwd=ROOT,
+                                  env={**env, "DISPLAY": ":0"})
+    assert "--no-browser" not in next(line for line in with_display.stdout.splitlines() if "jupyter lab" in line)
