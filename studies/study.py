@@ -168,11 +168,14 @@ def _write_json(path: Path, payload) -> None:
 
 
 def plan(tasks, sizes, seeds, strategies, priority_size=100) -> list[tuple]:
-    """(task, size, seed, strategies) cells in priority order: every strategy at ``priority_size``
-    first, then the cheap strategies at every size, then the tuned from-scratch at the other sizes."""
+    """(task, size, seed, strategies) cells in priority order: every strategy at ``priority_size``;
+    then, at the other sizes, the augmented from-scratch (its old records had the zero-fill bug) and
+    the SVM; then the other cheap strategies; then the tuned from-scratch."""
     cells = []
     expensive = [s for s in strategies if s == "from_scratch_tuned"]
-    cheap = [s for s in strategies if s != "from_scratch_tuned"]
+    first = [s for s in strategies if s in ("from_scratch_augmented", "svm_rbf_pixels")]
+    rest = [s for s in strategies if s not in expensive and s not in first]
+    others = [size for size in sizes if size != priority_size]
 
     def tuned_here(task):
         return expensive if f"{task[0]}/{task[1]}" in TUNED_TASKS else []
@@ -180,18 +183,18 @@ def plan(tasks, sizes, seeds, strategies, priority_size=100) -> list[tuple]:
     if priority_size in sizes:
         for task in tasks:
             for seed in seeds:
-                cells.append((task, priority_size, seed, cheap + tuned_here(task)))
-    for task in tasks:
-        for size in sizes:
-            if size != priority_size:
+                cells.append((task, priority_size, seed, rest + first + tuned_here(task)))
+    for group in (first, rest):
+        for task in tasks:
+            for size in others:
                 for seed in seeds:
-                    cells.append((task, size, seed, cheap))
-    for size in sizes:
-        if size != priority_size:
-            for task in tasks:
-                for seed in seeds:
-                    if tuned_here(task):
-                        cells.append((task, size, seed, tuned_here(task)))
+                    if group:
+                        cells.append((task, size, seed, group))
+    for size in others:
+        for task in tasks:
+            for seed in seeds:
+                if tuned_here(task):
+                    cells.append((task, size, seed, tuned_here(task)))
     return cells
 
 
@@ -253,6 +256,8 @@ def export(records: list[dict], tasks, sizes, seeds, strategies, command: str, w
         names = {f"{s}/{d}" for s, d in chosen}
         part = [r for r in records if r["task"] in names]
         ran, missing = coverage(part, chosen, sizes, seeds, strategies)
+        previous = _previous_records(path, {_key(r) for r in part})
+        part += previous
         meta = {
             "command": command,
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -270,9 +275,33 @@ def export(records: list[dict], tasks, sizes, seeds, strategies, command: str, w
             "from_scratch_tuned": {"grid": list(SCRATCH_GRID), "recipe": "from_scratch with the chosen rate, "
                                    "weight decay and augmentation", "selection": f"{CV_FOLDS}-fold CV as above"},
             "ran": ran, "missing": missing, "complete": not missing, "wall_seconds": wall_seconds,
+            "previous_records": len(previous),
+            "previous_note": PREVIOUS_NOTE if previous else "",
             "run_seconds_total": round(sum(r["seconds"] for r in part), 1),
         }
         _write_json(path, {"meta": meta, "records": part})
+
+
+PREVIOUS_NOTE = ("records with run='previous' come from the study committed before this one (same seeds and "
+                 "rates, epochs for about 300 updates, minibatches of 32 with a small trailing batch); they "
+                 "fill cells this run did not reach and are not counted in 'ran'. The previous "
+                 "from_scratch_augmented records are never kept (zero-fill augmentation bug).")
+
+
+def _previous_records(path: Path, have: set) -> list[dict]:
+    """Records of the previous study in ``path`` for cells this run has not produced (never the
+    buggy augmented ones), marked ``run="previous"``."""
+    if not Path(path).exists():
+        return []
+    payload = json.loads(Path(path).read_text())
+    old_format = "ran" not in payload.get("meta", {})
+    kept = []
+    for r in payload["records"]:
+        if _key(r) in have or r["strategy"] == "from_scratch_augmented":
+            continue
+        if old_format or r.get("run") == "previous":
+            kept.append({**r, "run": "previous"})
+    return kept
 
 
 def _recipe_dict(recipe) -> dict:
