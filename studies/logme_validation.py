@@ -318,8 +318,8 @@ def _json_safe(value):
 
 def build_meta(records: list[dict], seeds, tasks=TASKS, architectures=ARCHITECTURES, n_train: int = N_TRAIN,
                quick: bool = False) -> dict:
-    from studies.study import BATCH_SIZE, LEARNING_RATES, epochs_for
     from tlkit import checkpoints
+    from tlkit.protocol import RECIPES, epochs_for_updates
 
     manifest = checkpoints.read_manifest()["checkpoints"]
     used = sorted({r["checkpoint"] for r in records if r["checkpoint"] is not None})
@@ -331,8 +331,11 @@ def build_meta(records: list[dict], seeds, tasks=TASKS, architectures=ARCHITECTU
                             "(pretrained frozen features, no training)",
                    "training": "studies.study.run_one: the learning-curve study's recipe, evaluated on the "
                                "task's fixed test split",
-                   "epochs": epochs_for(n_train), "batch_size": BATCH_SIZE,
-                   "learning_rates": {s: LEARNING_RATES[s] for s in STRATEGIES},
+                   "epochs": epochs_for_updates(RECIPES["fine_tuning"].updates, n_train,
+                                                 RECIPES["fine_tuning"].batch_size),
+                   "batch_size": RECIPES["fine_tuning"].batch_size,
+                   "updates": {s: RECIPES[s].updates for s in STRATEGIES},
+                   "learning_rates": {s: RECIPES[s].learning_rate for s in STRATEGIES},
                    "fine_tuning": "FineTuner and FineTuningConfig defaults: top half of the blocks unfrozen, head-only "
                                   "warm-up for 10% of the epochs, 'decay' discriminative rates, BatchNorm frozen",
                    "feature_extraction": "FeatureExtractor: whole base frozen, softmax head",
