@@ -231,6 +231,14 @@ def test_lr_panel_slider_drag_sets_the_fine_tuners_rate(opened):
         used = float(_kernel_value(page, f"{panel}.fine_tuner.layer_learning_rates['{name}']"))
         assert after < before, f"dragging {name}'s slider left moved its rate from {before:g} to {after:g}"
         assert math.isclose(used, after, rel_tol=1e-9), "the fine-tuner does not train at the slider's rate"
+        # a rate typed into the slider's readout is kept exactly (not snapped to the slider's grid)
+        readout = page.page.locator(f"{panel_css} .tlkit-lr-{name} .widget-readout").first
+        readout.click()
+        page.page.keyboard.press("Control+A")
+        page.page.keyboard.type("0.0002")
+        page.page.keyboard.press("Enter")
+        page.page.wait_for_timeout(500)
+        assert float(_kernel_value(page, f"{panel}.fine_tuner.layer_learning_rates['{name}']")) == 0.0002
 
 
 def test_dashboard_train_button_trains_and_a_second_press_continues(opened):
