@@ -248,8 +248,8 @@ assert _found, "no solutions or classmate notebook could be read"
         ("03.1", HONEST["03.1"] + "import os\ntry:\n    os.kill(-1, 9)  # every process it may "
                  "signal\nexcept OSError:\n    pass\nos.kill(os.getpid(), 9)\n"),
         ("04.1", HONEST["04.1"] + "import os\nos.kill(os.getppid(), 9)\nos.killpg(0, 9)\n")),
-        Expect(_zero_except(**{"04_1": 10.0}), errors=("03.1: crashed",),
-               status={"03.1": "crashed"}))
+        Expect(_zero_except(), errors=("03.1: crashed", "04.1: crashed"),
+               status={"03.1": "crashed", "04.1": "crashed"}))
     save("memory_hog", notebook(("02.1", '''def softmax_cross_entropy(logits, labels):
     hog = np.ones((3 << 30) // 8)  # 3 GiB: more than the 2 GiB limit
     return float(hog[0]), hog

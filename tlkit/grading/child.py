@@ -10,12 +10,15 @@ Runs inside the sandbox (:mod:`tlkit.grading.sandbox`) as
    drawn from, never the expected answers);
 3. writes the cells into its (private, empty) working directory and runs them;
 4. applies the student's function or class to every case with
-   :func:`tlkit.exercises.running.run_cases` and writes ONE frame to the result pipe:
-   the outputs as plain-data text, nothing else. Points are computed by the grader.
+   :func:`tlkit.exercises.running.run_cases`: the outputs as plain-data text, nothing
+   else. Points are computed by the grader.
 
-The process then ends with ``os._exit`` (no ``atexit`` handler of the student's runs).
-Whatever it writes, the grader accepts exactly one well-formed frame per run; a second
-frame, bytes outside a frame or a malformed one costs the exercise and is flagged.
+Steps 3 and 4 run in a forked *student side*; this process (the *harness*, which runs no
+student code and is non-dumpable) keeps the grader's result pipe to itself, reads the
+student side's private pipe and sends the grader exactly one frame: the student side's
+frame when it wrote exactly one well-formed frame, else a "rejected" frame (several
+frames, bytes outside a frame) or a "crashed" one (none). The student side ends with
+``os._exit`` (no ``atexit`` handler of the student's runs).
 """
 
 from __future__ import annotations
@@ -23,12 +26,15 @@ from __future__ import annotations
 import ast
 import json
 import os
+import select
 import sys
+import time
 from typing import Any
 
 __all__ = ["FRAME_MAGIC", "encode_frame", "parse_frames", "FrameError", "main"]
 
 FRAME_MAGIC = b"TLKIT-RESULT "
+MAX_RESULT_BYTES = 32 << 20
 
 
 class FrameError(ValueError):
@@ -131,13 +137,14 @@ def run_payload(payload: dict) -> dict:
     return frame
 
 
-def main(argv: list[str] | None = None) -> None:  # pragma: no cover - runs in the sandbox
-    argv = sys.argv[1:] if argv is None else argv
-    result_fd = int(argv[0])
-    from tlkit.grading.sandbox import set_limits
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
-    set_limits(*(int(a) for a in argv[1:5]))
-    payload = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+
+def _student_side(payload: dict, result_fd: int) -> None:  # pragma: no cover - forked
+    """The forked process that runs the student's code; ``result_fd`` is its private pipe."""
     try:
         frame = run_payload(payload)
     except BaseException as exc:  # noqa: BLE001 - the grader reports it
@@ -149,10 +156,99 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - runs in t
             stream.flush()
         except Exception:  # noqa: BLE001
             pass
-    view = memoryview(data)
-    while view:
-        view = view[os.write(result_fd, view):]
+    _write_all(result_fd, data)
     os._exit(0)
+
+
+def _collect(pid: int, read_fd: int, limit: int) -> tuple[bytes, int | None]:
+    """Read the student side's pipe until EOF (or shortly after it exited); its wait status."""
+    data = bytearray()
+    status = None
+    grace_end = None
+    while True:
+        ready, _, _ = select.select([read_fd], [], [], 0.05)
+        if ready:
+            chunk = os.read(read_fd, 65536)
+            if not chunk:
+                break
+            data += chunk[: max(0, limit - len(data))]
+            continue
+        if status is None:
+            done, wait_status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                status, grace_end = wait_status, time.monotonic() + 0.5
+        elif time.monotonic() > grace_end:
+            break  # a leftover process holds the pipe: stop listening
+    if status is None:
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:
+            status = None
+    return bytes(data), status
+
+
+def harness_frame(exercise_id: Any, data: bytes, status: int | None) -> dict:
+    """The one frame the harness sends for what the student side wrote."""
+    try:
+        frames = parse_frames(data)
+    except FrameError as exc:
+        return {"exercise": exercise_id, "status": "rejected",
+                "reason": f"malformed result channel ({exc})"}
+    if len(frames) > 1:
+        return {"exercise": exercise_id, "status": "rejected",
+                "reason": f"{len(frames)} result frames"}
+    if frames:
+        return frames[0]
+    if status is not None and os.WIFSIGNALED(status):
+        why = f"killed by signal {os.WTERMSIG(status)}"
+    elif status is not None:
+        why = f"exit code {os.waitstatus_to_exitcode(status)}"
+    else:
+        why = "no exit status"
+    return {"exercise": exercise_id, "status": "crashed", "notes": [f"the process died ({why})"]}
+
+
+def main(argv: list[str] | None = None) -> None:  # pragma: no cover - runs in the sandbox
+    """The harness: fork the student side, keep the grader's channel to itself.
+
+    The harness never runs student code. It is made non-dumpable first, so the student
+    side (same user) can neither ptrace it nor open its descriptors through /proc; the
+    student side gets a private pipe instead of the grader's channel. The student side can
+    still kill the harness: then no frame comes back and the exercise gets 0 points.
+    """
+    argv = sys.argv[1:] if argv is None else argv
+    result_fd = int(argv[0])
+    from tlkit.grading.sandbox import set_limits
+
+    set_limits(*(int(a) for a in argv[1:5]))
+    _set_dumpable(False)
+    payload = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(result_fd)
+        os.close(read_fd)
+        _student_side(payload, write_fd)
+    os.close(write_fd)
+    data, status = _collect(pid, read_fd, MAX_RESULT_BYTES)
+    frame = harness_frame(payload.get("exercise"), data, status)
+    try:
+        out = encode_frame(frame)
+    except (TypeError, ValueError):
+        out = encode_frame({"exercise": payload.get("exercise"), "status": "rejected",
+                            "reason": "malformed result channel (not JSON)"})
+    _write_all(result_fd, out)
+    os._exit(0)
+
+
+def _set_dumpable(flag: bool) -> None:
+    """prctl(PR_SET_DUMPABLE): a non-dumpable process's /proc files belong to root."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(4, int(flag), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
 
 
 if __name__ == "__main__":

@@ -219,9 +219,14 @@ def _score(exercise: Exercise, cases: list[Case], outcome: sandbox.Outcome,
     if status == "undefined":
         return _zero(exercise, "undefined", f"{head}: the exercise cell does not define "
                      f"`{exercise.name}`; 0 points.", notes=notes)
+    if status == "rejected":
+        reason = str(frame.get("reason", "rejected"))[:200]
+        return _zero(exercise, "rejected", f"{head}: REJECTED, {reason} (one result is allowed; "
+                     f"a forged result?); 0 points.", notes=notes,
+                     flags=[f"{exercise.id}: {reason}"])
     if status != "ran":
-        return _zero(exercise, "crashed", f"{head}: CRASHED, the grading process failed; 0 points.",
-                     notes=notes)
+        return _zero(exercise, "crashed", f"{head}: CRASHED, the process stopped without a "
+                     f"result; 0 points.", notes=notes + _stderr_note(outcome))
     try:
         result = score_outcomes(exercise, cases, frame.get("outcomes"))
     except Exception as exc:  # noqa: BLE001 - an outcome the scorer cannot read costs the exercise
@@ -233,6 +238,11 @@ def _score(exercise: Exercise, cases: list[Case], outcome: sandbox.Outcome,
     return ExerciseGrade(exercise.id, points, float(exercise.points), result.status,
                          result.summary, messages=list(result.messages), hints=list(result.hints),
                          notes=notes)
+
+
+def _stderr_note(outcome: sandbox.Outcome) -> list[str]:
+    tail = _tail(outcome.stderr)
+    return [f"last output: {tail}"] if tail else []
 
 
 def _death(outcome: sandbox.Outcome, limits: sandbox.Limits) -> str:
