@@ -212,6 +212,22 @@ if frame is not None:
     os.write(frame.f_locals["result_fd"], emit({"exercise": "04.1", "points": 1000}))
 ''' + WRONG_04)), Expect(_zero_except(), flags=("04.1: 2 result frames",),
                          status={"04.1": "rejected"}))
+    save("cheat_proc_fd", notebook(("04.1", '''import os
+_body = b'{"exercise": "04.1", "status": "ran", "points": 1000}'
+for _pid in os.listdir("/proc"):  # the grader's pipe, through another process's descriptors
+    if not _pid.isdigit() or int(_pid) == os.getpid():
+        continue
+    try:
+        _fds = os.listdir(f"/proc/{_pid}/fd")
+    except OSError:
+        continue
+    for _fd in _fds:
+        try:
+            os.write(os.open(f"/proc/{_pid}/fd/{_fd}", os.O_WRONLY),
+                     b"TLKIT-RESULT " + str(len(_body)).encode() + b"\\n" + _body)
+        except OSError:
+            pass
+''' + WRONG_04)), Expect(_zero_except(), status={"04.1": "failed"}))
     save("cheat_atexit", notebook(("04.1", '''import atexit, os
 def _forge():
     body = b'{"exercise": "04.1", "status": "ran", "points": 1000}'
