@@ -130,3 +130,23 @@ def test_autograde_gives_points_per_exercise(course):
         cell = "hidden" + exercise.id.replace(".", "_")
         assert scores[("good", cell)] == (exercise.points, exercise.points), cell
         assert scores[("stub", cell)] == (exercise.points, 0.0), cell
+
+
+def test_hidden_points_gives_partial_credit_from_the_cases(capsys):
+    from tlkit.exercises.registry import get_exercise
+    from tlkit.grading.hidden import hidden_points
+
+    exercise = get_exercise("04.1")
+    assert hidden_points("04.1", exercise.reference, seed=3) == exercise.points
+
+    def stub(dataset_size, task_similarity):
+        raise NotImplementedError
+
+    assert hidden_points("04.1", stub, seed=3) == 0.0
+
+    def always_fine_tuning(dataset_size, task_similarity):
+        return "fine_tuning"
+
+    points = hidden_points("04.1", always_fine_tuning, seed=3)
+    assert 0.0 < points < exercise.points
+    assert "Hidden tests: Exercise 04.1" in capsys.readouterr().out
