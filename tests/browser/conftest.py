@@ -22,6 +22,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
         line = (f"browser tests (JupyterLab in headless Chromium): {counts['passed']} passed, "
                 f"{counts['failed']} failed, {counts['error']} errors, {counts['skipped']} skipped")
         terminalreporter.write_sep("-", line)
+        from .lab import RUN_ALL_SECONDS
+
+        if RUN_ALL_SECONDS:
+            terminalreporter.write_line("  Run All in JupyterLab: " + ", ".join(
+                f"{name} {seconds:.0f} s" for name, seconds in RUN_ALL_SECONDS.items()))
         for reason in sorted(reasons):
             terminalreporter.write_line(f"  skipped because: {reason}")
 
