@@ -288,6 +288,9 @@ def recommend_strategy(dataset_size, task_similarity):
     while True:
         pass
 ''')), Expect(_zero_except(), errors=("04.1: timeout",), status={"04.1": "timeout"}))
+    save("process_hog", notebook(("04.1", '''import subprocess
+_kids = [subprocess.Popen(["sleep", "30"]) for _ in range(50)]  # bounded: never a fork bomb
+''' + HONEST["04.1"])), Expect(_zero_except(**{"04_1": 10.0})))
     save("vandal", notebook(("04.1", f'''import os, shutil
 for _top in ("/work", "/root", "/home", "/tmp", {str(folder)!r}, {str(folder.parent)!r}):
     for _root, _dirs, _files in os.walk(_top):

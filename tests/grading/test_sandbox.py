@@ -101,3 +101,13 @@ def test_isolation_report_says_what_is_not_isolated():
     with pytest.raises(ValueError, match="timeout"):
         sandbox.Limits(timeout=0)
     assert os.name != "posix" or sandbox.isolation() in ("none", "namespaces")
+
+
+@ROOT_ONLY
+def test_parallel_runs_can_use_their_own_user():
+    out = sandbox.run(
+        [sys.executable, "-I", "-c", "import os; print(os.getuid(), os.getgid(), os.stat('.').st_uid)"],
+        b"", sandbox.Limits(timeout=20), "namespaces", uid=61001)
+    assert out.stdout.split() == [b"61001", b"61001", b"61001"], out.stderr
+    with pytest.raises(ValueError, match="uid"):
+        sandbox.run(["true"], b"", sandbox.Limits(), "none", uid=0)

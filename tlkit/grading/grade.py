@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import queue
 import sys
 import time
 from collections.abc import Callable
@@ -153,14 +154,20 @@ def _child_command(limits: sandbox.Limits) -> list[str]:
 
 
 def grade_one(exercise: Exercise, cases: list[Case], encoded_inputs: list[str],
-              code: ExerciseCode, limits: sandbox.Limits, mode: str) -> ExerciseGrade:
+              code: ExerciseCode, limits: sandbox.Limits, mode: str,
+              uids: queue.Queue | None = None) -> ExerciseGrade:
     """Run one student's code for one exercise in a sandbox and score what comes back."""
     payload = json.dumps({
         "exercise": exercise.id,
         "cells": code.payload_cells(),
         "cases": [{"name": c.name, "inputs": text} for c, text in zip(cases, encoded_inputs, strict=True)],
     }).encode("utf-8")
-    outcome = sandbox.run(_child_command(limits), payload, limits, mode)
+    uid = uids.get() if uids is not None else sandbox.NOBODY
+    try:
+        outcome = sandbox.run(_child_command(limits), payload, limits, mode, uid=uid)
+    finally:
+        if uids is not None:
+            uids.put(uid)
     grade = _score(exercise, cases, outcome, limits)
     grade.source = code.exercise_cell.label
     grade.seconds = outcome.seconds
@@ -290,8 +297,11 @@ def grade_class(submissions: list[Submission], exercises: list[str], *, limits: 
     done = 0
     if progress:
         progress(0, len(tasks))
+    uids: queue.Queue = queue.Queue()
+    for slot in range(max(1, jobs)):  # one user per parallel run (see sandbox.run)
+        uids.put(sandbox.NOBODY if slot == 0 else sandbox.SLOT_UIDS + slot)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(grade_one, *plans[eid], code, limits, mode): (row, eid)
+        futures = {pool.submit(grade_one, *plans[eid], code, limits, mode, uids): (row, eid)
                    for row, eid, code in tasks}
         for future in as_completed(futures):
             row, exercise_id = futures[future]

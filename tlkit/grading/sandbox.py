@@ -12,8 +12,9 @@ loopback) and mount namespaces; a fresh root file system made of a small tmpfs w
 read-only bind mounts of the system folders, the Python installation and the ``tlkit``
 package only (no submissions, no ``solutions/``, no output folder, no home folders);
 a private tmpfs ``/tmp`` and a private, empty tmpfs working directory
-``/home/student``; a whitelisted environment; the user ``nobody`` (uid/gid 65534, no
-supplementary groups, no new privileges). The namespace's init is a root shell that
+``/home/student``; a whitelisted environment; an unprivileged user (``nobody``, uid/gid
+65534, or one uid per parallel run, see :func:`run`; no supplementary groups, no new
+privileges). The namespace's init is a root shell that
 waits for the student process: when it exits, or when the grader kills it at the
 timeout, the kernel kills every process left in the namespace, detached grandchildren
 included.
@@ -49,6 +50,7 @@ __all__ = ["Limits", "Outcome", "FD_TOKEN", "isolation", "isolation_report", "ru
 
 FD_TOKEN = "{result_fd}"  # replaced in the command by the result pipe's descriptor number
 NOBODY = 65534
+SLOT_UIDS = 61000  # parallel run k uses uid SLOT_UIDS + k (no account needed)
 _GRACE = 1.0  # seconds to keep reading after the main process exited
 STUDENT_HOME = "/home/student"
 
@@ -161,11 +163,19 @@ def isolation_report(mode: str | None = None) -> str:
 # --------------------------------------------------------------------------------------
 
 
-def run(argv: list[str], stdin: bytes, limits: Limits, mode: str | None = None) -> Outcome:
-    """Run ``argv`` sandboxed (``mode`` defaults to :func:`isolation`)."""
+def run(argv: list[str], stdin: bytes, limits: Limits, mode: str | None = None,
+        uid: int = NOBODY) -> Outcome:
+    """Run ``argv`` sandboxed (``mode`` defaults to :func:`isolation`).
+
+    ``uid``: the unprivileged user (and group) of the process in "namespaces" mode.
+    Parallel runs should use distinct ones: RLIMIT_NPROC counts every process of a user,
+    so a student who spawns many processes must not starve a classmate's run.
+    """
     mode = mode or isolation()
+    if isinstance(uid, bool) or not isinstance(uid, int) or not 1000 <= uid <= NOBODY:
+        raise ValueError(f"uid must be an int in [1000, {NOBODY}], got {uid!r}")
     if mode == "namespaces":
-        return _run_namespaces(argv, stdin, limits)
+        return _run_namespaces(argv, stdin, limits, uid)
     if mode == "none":
         return _run_plain(argv, stdin, limits)
     raise ValueError(f"mode must be 'namespaces' or 'none', got {mode!r}")
@@ -183,7 +193,7 @@ def _bind_targets() -> list[str]:
     return seen
 
 
-def _setup_script(root: str, argv: list[str], limits: Limits) -> str:
+def _setup_script(root: str, argv: list[str], limits: Limits, uid: int = NOBODY) -> str:
     """The shell script the namespace's init (root) runs: build the root, then wait."""
     q = shlex.quote
     lines = ["set -e", f"R={q(root)}",
@@ -208,25 +218,25 @@ def _setup_script(root: str, argv: list[str], limits: Limits) -> str:
         "mkdir -p \"$R\"/proc \"$R\"/tmp \"$R\"" + STUDENT_HOME,
         "mount -t proc -o nosuid,nodev,noexec proc \"$R\"/proc",
         f"mount -t tmpfs -o size={size},mode=1777,nosuid,nodev tmpfs \"$R\"/tmp",
-        f"mount -t tmpfs -o size={size},mode=700,uid={NOBODY},gid={NOBODY},nosuid,nodev "
+        f"mount -t tmpfs -o size={size},mode=700,uid={uid},gid={uid},nosuid,nodev "
         f"tmpfs \"$R\"{STUDENT_HOME}",
         "mount -o remount,ro \"$R\"",
     ]
     env = " ".join(q(f"{k}={v}") for k, v in child_env(STUDENT_HOME).items())
     command = " ".join(q(a) for a in argv)
     lines.append(
-        f"chroot \"$R\" setpriv --reuid={NOBODY} --regid={NOBODY} --clear-groups "
+        f"chroot \"$R\" setpriv --reuid={uid} --regid={uid} --clear-groups "
         f"--no-new-privs --bounding-set=-all --inh-caps=-all "
         f"env -i {env} sh -c 'cd {STUDENT_HOME} && exec \"$0\" \"$@\"' {command}"
     )  # in the foreground: init (this shell) waits; when it exits the kernel kills the rest
     return "\n".join(lines) + "\n"
 
 
-def _run_namespaces(argv: list[str], stdin: bytes, limits: Limits) -> Outcome:
+def _run_namespaces(argv: list[str], stdin: bytes, limits: Limits, uid: int = NOBODY) -> Outcome:
     with tempfile.TemporaryDirectory(prefix="tlkit-sandbox-") as base:
         root = os.path.join(base, "root")
         os.mkdir(root, 0o700)
-        script = _setup_script(root, argv, limits)
+        script = _setup_script(root, argv, limits, uid)
         command = ["unshare", "--pid", "--fork", "--net", "--mount", "--uts", "--ipc",
                    "--kill-child=SIGKILL", "sh", "-c", script]
         return _supervise(command, stdin, limits, "namespaces",
