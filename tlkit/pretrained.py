@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from . import checkpoints
-from .architectures import build_base, build_head, check_architecture, feature_size
+from .architectures import IMAGE_PLANS, build_base, build_head, check_architecture, feature_size
 from .nn.network import Block, Network
 from .synthetic_source import pretrain_on_synthetic_source
 from .training import predict_logits
@@ -45,6 +45,36 @@ def normalise_input_shape(input_shape) -> tuple[int, ...]:
     return tuple(int(s) for s in shape)
 
 
+def _pretrained_arrays(architecture: str, input_shape: tuple[int, ...], seed: int):
+    """``(arrays, source, origin)`` a new model starts from: the shipped checkpoint for its
+    shape, else weights pretrained now on a synthetic source task (cached)."""
+    entry = checkpoints.shipped_entry(architecture, input_shape)
+    if entry is None:
+        arrays, source = pretrain_on_synthetic_source(architecture, input_shape, seed)
+        return arrays, source, "synthetic pretraining"
+    path = checkpoints.WEIGHTS_DIR / entry["file"]
+    arrays = checkpoints.load_arrays(path, expected_sha256=entry["sha256"])
+    source = {"kind": "shipped checkpoint", "file": entry["file"], **entry["source"],
+              "source_test_accuracy": entry["source_test_accuracy"]}
+    return arrays, source, path
+
+
+def _load_checkpoint(network: Network, input_shape: tuple[int, ...], arrays: dict[str, np.ndarray],
+                     origin: object) -> Block | None:
+    """Load a checkpoint's base weights into ``network``; return its source head (or None)."""
+    base, head = checkpoints.unpack_model(arrays)
+    try:
+        network.load_state_dict(checkpoints.check_state_dict(base, network))
+        if not head:
+            return None
+        n_classes = np.shape(head.get("head.fc.b"))[0]
+        source_head = build_head(feature_size(network.blocks, input_shape), n_classes, np.random.default_rng(0))
+        Network([source_head]).load_state_dict(checkpoints.check_state_dict(head, Network([source_head])))
+        return source_head
+    except (ValueError, TypeError, IndexError) as exc:
+        raise checkpoints.CheckpointError(f"checkpoint {origin} does not fit this model: {exc}") from exc
+
+
 class PretrainedModel:
     """A pretrained base of named blocks ``layer1 ... layerN`` (2, 4 or 8 of them).
 
@@ -55,40 +85,55 @@ class PretrainedModel:
     """
 
     def __init__(self, architecture: str = "medium", input_shape=None, *, seed: int = 0) -> None:
-        self.architecture = check_architecture(architecture)
-        self.input_shape = normalise_input_shape(input_shape)
-        self.seed = check_int(seed, "seed", 0)
-        self.network = Network(build_base(self.architecture, self.input_shape, np.random.default_rng(seed)))
-        self.source_head: Block | None = None
-        self.source: dict = {}
-        self._load_pretrained_weights()
+        architecture = check_architecture(architecture)
+        input_shape = normalise_input_shape(input_shape)
+        seed = check_int(seed, "seed", 0)
+        arrays, source, origin = _pretrained_arrays(architecture, input_shape, seed)
+        self._set_parts(architecture, input_shape, source, seed=seed, arrays=arrays, origin=origin)
 
-    # -- construction -----------------------------------------------------------------
-    def _load_pretrained_weights(self) -> None:
-        entry = checkpoints.shipped_entry(self.architecture, self.input_shape)
-        if entry is not None:
-            path = checkpoints.WEIGHTS_DIR / entry["file"]
-            arrays = checkpoints.load_arrays(path, expected_sha256=entry["sha256"])
-            self._load_arrays(arrays, source=path)
-            self.source = {"kind": "shipped checkpoint", "file": entry["file"], **entry["source"],
-                           "source_test_accuracy": entry["source_test_accuracy"]}
-        else:
-            arrays, self.source = pretrain_on_synthetic_source(self.architecture, self.input_shape, self.seed)
-            self._load_arrays(arrays, source="synthetic pretraining")
+    # -- construction: every model (new, loaded, copied, random) goes through _set_parts ----
+    @classmethod
+    def _from_parts(cls, architecture: str, input_shape, source: dict, **parts) -> PretrainedModel:
+        """A model built from its parts, without ``__init__``'s pretraining (see :meth:`_set_parts`).
 
-    def _load_arrays(self, arrays: dict[str, np.ndarray], source) -> None:
-        base, head = checkpoints.unpack_model(arrays)
-        try:
-            self.network.load_state_dict(checkpoints.check_state_dict(base, self.network))
-            if head:
-                n_classes = np.shape(head.get("head.fc.b"))[0]
-                source_head = build_head(self.get_feature_size(), n_classes, np.random.default_rng(0))
-                Network([source_head]).load_state_dict(
-                    checkpoints.check_state_dict(head, Network([source_head])))
-                source_head.trainable = False
-                self.source_head = source_head
-        except (ValueError, TypeError, IndexError) as exc:
-            raise checkpoints.CheckpointError(f"checkpoint {source} does not fit this model: {exc}") from exc
+        How :meth:`load`, :meth:`copy` and ``tlkit.strategies.random_base`` build one.
+        """
+        model = cls.__new__(cls)
+        model._set_parts(architecture, input_shape, source, **parts)
+        return model
+
+    def _set_parts(self, architecture: str, input_shape, source: dict, *, seed: int = 0,
+                   init_seed=None, network: Network | None = None, source_head: Block | None = None,
+                   arrays: dict[str, np.ndarray] | None = None, origin: object = "checkpoint") -> None:
+        """The one place a model's state is set, so each way of building one keeps the invariants.
+
+        ``network`` is used as given (a copy keeps its frozen flags); without one a fresh,
+        all-trainable base is built from ``np.random.default_rng(init_seed)`` (``seed`` if
+        None). ``arrays`` (a checkpoint's base and optional source head, read from ``origin``)
+        are then loaded into it. Afterwards: the blocks are ``layer1 ... layerN`` for
+        ``architecture``, the source head (if any) is frozen, ``source`` is an own dict with a
+        ``"kind"``, and the model belongs to no strategy.
+        """
+        architecture = check_architecture(architecture)
+        input_shape = normalise_input_shape(input_shape)
+        seed = check_int(seed, "seed", 0)
+        if not isinstance(source, dict) or "kind" not in source:
+            raise ValueError(f"source must be a dict with a 'kind' saying where the weights came from; got {source!r}")
+        if network is None:
+            rng = np.random.default_rng(seed if init_seed is None else init_seed)
+            network = Network(build_base(architecture, input_shape, rng))
+        depth = len(IMAGE_PLANS[architecture])
+        expected = [f"layer{i}" for i in range(1, depth + 1)]
+        if network.block_names != expected:
+            raise ValueError(f"a {architecture!r} base has blocks {expected}; got {network.block_names}")
+        if arrays is not None:
+            source_head = _load_checkpoint(network, input_shape, arrays, origin)
+        if source_head is not None:
+            source_head.trainable = False
+        self.architecture, self.input_shape, self.seed = architecture, input_shape, seed
+        self.network = network
+        self.source_head = source_head
+        self.source = copy.deepcopy(source)
 
     # -- structure ----------------------------------------------------------------------
     @property
@@ -217,18 +262,19 @@ class PretrainedModel:
             raise checkpoints.CheckpointError(
                 f"checkpoint file {path} was not written by PretrainedModel.save (no metadata)"
             ) from None
-        model = cls.__new__(cls)
-        model.architecture, model.input_shape, model.seed = architecture, input_shape, 0
-        model.network = Network(build_base(architecture, input_shape, np.random.default_rng(0)))
-        model.source_head, model.source = None, {"kind": "loaded from file", "file": str(path)}
-        model._load_arrays(arrays, source=path)
-        return model
+        try:
+            architecture = check_architecture(architecture)
+            input_shape = normalise_input_shape(input_shape)
+        except ValueError as exc:
+            raise checkpoints.CheckpointError(f"checkpoint file {path} has bad metadata: {exc}") from None
+        return cls._from_parts(architecture, input_shape, {"kind": "loaded from file", "file": str(path)},
+                               arrays=arrays, origin=path)
 
     def copy(self) -> PretrainedModel:
         """An independent deep copy (weights, frozen flags and all), owned by no strategy yet."""
-        twin = copy.deepcopy(self)
-        twin.__dict__.pop("_trained_by", None)
-        return twin
+        return self._from_parts(self.architecture, self.input_shape, self.source, seed=self.seed,
+                                network=copy.deepcopy(self.network),
+                                source_head=copy.deepcopy(self.source_head))
 
     # -- display --------------------------------------------------------------------------
     def summary(self) -> str:

@@ -155,3 +155,107 @@ def test_source_accuracy_matches_the_manifest_on_the_source_test_split(medium):
     _, _, X_test, y_test = source_data((8, 8))
     recorded = medium.source["source_test_accuracy"]
     assert medium.source_accuracy(X_test, y_test) == pytest.approx(recorded, abs=0.002)
+
+
+# -- one construction path: new, copied, loaded and random models keep the same invariants --------
+def _zero_in_place(model, name="layer1"):
+    """Overwrite every parameter and buffer of block ``name`` in place (finds shared arrays)."""
+    for _, array in model.network[name].named_arrays():
+        array[...] = 0
+
+
+def _same_weights(a, b):
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(np.array_equal(sa[k], sb[k]) for k in sa)
+
+
+def test_copy_keeps_weights_and_frozen_flags_and_is_independent():
+    original = PretrainedModel("simple", (8, 8))
+    original.freeze(["layer1"])
+    twin = original.copy()
+    assert type(twin) is PretrainedModel and twin is not original
+    assert _same_weights(twin, original)
+    assert twin.is_frozen("layer1") and not twin.is_frozen("layer2")
+    assert twin.source == original.source and twin.seed == original.seed
+    x = np.random.default_rng(4).random((3, 8, 8))
+    expected = original.extract_features(x)
+
+    _zero_in_place(twin)
+    twin.unfreeze()
+    twin.source["kind"] = "edited"
+    twin.source["data"]["image_size"] = -1          # nested entries are the copy's own too
+    for _, array in twin.source_head.named_arrays():
+        array[...] = 0
+    np.testing.assert_array_equal(original.extract_features(x), expected)
+    assert original.is_frozen("layer1")
+    assert original.source["kind"] == "shipped checkpoint" and original.source["data"]["image_size"] == 8
+    assert PretrainedModel("simple", (8, 8)).source["data"]["image_size"] == 8
+    assert any(np.any(a != 0) for _, a in original.source_head.named_arrays())
+    assert original.source_head.trainable is False and twin.source_head.trainable is False
+
+
+def test_a_copy_of_a_trained_base_belongs_to_no_strategy(blobs):
+    from tlkit import FeatureExtractor
+
+    X, y = blobs(n=12, d=5, k=2)
+    base = PretrainedModel("simple", 5)
+    FeatureExtractor(base, 2).train(X, y, {"epochs": 1})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # the shared-base warning would be an error here
+        FeatureExtractor(base.copy(), 2).train(X, y, {"epochs": 1})
+    with pytest.warns(UserWarning, match="already trained by a FeatureExtractor"):
+        FeatureExtractor(base, 2).train(X, y, {"epochs": 1})
+
+
+def test_a_loaded_model_is_its_own_and_says_where_it_came_from(tmp_path):
+    original = PretrainedModel("simple", (8, 8))
+    path = original.save(tmp_path / "m.npz")
+    loaded = PretrainedModel.load(path)
+    assert loaded.source == {"kind": "loaded from file", "file": str(path)}
+    assert _same_weights(loaded, original) and loaded.frozen_layers() == []
+    assert loaded.source_head is not None and loaded.source_head.trainable is False
+    x = np.random.default_rng(5).random((2, 8, 8))
+    expected = original.extract_features(x)
+    _zero_in_place(loaded)
+    np.testing.assert_array_equal(original.extract_features(x), expected)
+    np.testing.assert_array_equal(PretrainedModel.load(path).extract_features(x), expected)
+
+
+def test_a_file_with_an_unknown_architecture_is_a_checkpoint_error(tmp_path):
+    from tlkit.checkpoints import CheckpointError, load_arrays, save_arrays
+
+    path = PretrainedModel("simple", (8, 8)).save(tmp_path / "m.npz")
+    arrays = load_arrays(path)
+    arrays["__meta__.architecture"] = np.array("huge")
+    save_arrays(tmp_path / "bad.npz", arrays)
+    with pytest.raises(CheckpointError, match="architecture.*'huge'"):
+        PretrainedModel.load(tmp_path / "bad.npz")
+
+
+def test_every_way_of_building_a_model_gives_the_same_attributes(tmp_path):
+    from tlkit.strategies import random_base
+
+    new = PretrainedModel("simple", 5)
+    built = {
+        "new": new,
+        "copy": new.copy(),
+        "load": PretrainedModel.load(new.save(tmp_path / "m.npz")),
+        "random": random_base("simple", 5),
+    }
+    attributes = {how: sorted(vars(m)) for how, m in built.items()}
+    assert all(a == attributes["new"] for a in attributes.values()), attributes
+    for how, model in built.items():
+        assert model.get_layer_names() == ["layer1", "layer2"], how
+        assert isinstance(model.source, dict) and "kind" in model.source, how
+        assert model.input_shape == (5,) and model.architecture == "simple", how
+
+
+def test_the_private_constructor_refuses_parts_that_break_the_invariants():
+    from tlkit.architectures import build_base
+    from tlkit.nn.network import Network
+
+    with pytest.raises(ValueError, match="kind"):
+        PretrainedModel._from_parts("simple", 5, {"note": "no kind"})
+    medium_blocks = Network(build_base("medium", (5,), np.random.default_rng(0)))
+    with pytest.raises(ValueError, match="layer1.*layer2"):
+        PretrainedModel._from_parts("simple", 5, {"kind": "test"}, network=medium_blocks)

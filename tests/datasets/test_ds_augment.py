@@ -147,3 +147,21 @@ def test_augmenting_xray_images_no_longer_darkens_their_border():
     fixed = dark_border_fraction(Augmenter(**settings_)(X, np.random.default_rng(0)))
     assert zero > before + 0.10
     assert fixed < before + 0.02
+
+
+@pytest.mark.parametrize(
+    "field, bad",
+    [("max_shift", -1.0), ("max_rotation", 200.0), ("max_scale", 1.5), ("noise_sigma", -0.1),
+     ("p", 2.0), ("fill", "edge"), ("fill", float("nan"))],
+)
+def test_fields_are_frozen_and_checked_again_at_each_call(digits, field, bad):
+    import dataclasses
+
+    aug = Augmenter()
+    with pytest.raises(dataclasses.FrozenInstanceError, match=f"'{field}'"):
+        setattr(aug, field, bad)
+    with pytest.raises(ValueError, match=f"^{field} must be"):
+        dataclasses.replace(aug, **{field: bad})
+    object.__setattr__(aug, field, bad)   # past the dataclass's guard: the call still refuses it
+    with pytest.raises(ValueError, match=f"^Augmenter field {field} must be .*changed after construction"):
+        aug(digits, np.random.default_rng(0))

@@ -76,6 +76,32 @@ def test_seeds(blobs):
     assert losses[0] == losses[1]
 
 
+
+def test_a_random_base_is_not_pretrained_says_so_and_is_its_own():
+    base = random_base("simple", (8, 8), seed=3)
+    pretrained = PretrainedModel("simple", (8, 8), seed=3)
+    assert base.source["kind"] == "random initialisation" and "no pretraining" in base.source["note"]
+    assert base.source_head is None
+    with pytest.raises(ValueError, match="no source classifier"):
+        base.source_accuracy(np.zeros((2, 8, 8)), [0, 1])
+    assert base.get_layer_names() == pretrained.get_layer_names() == ["layer1", "layer2"]
+    assert base.frozen_layers() == [] and base.seed == 3
+    assert not np.array_equal(base.state_dict()["layer1.conv.W"], pretrained.state_dict()["layer1.conv.W"])
+    twin, again = base.copy(), random_base("simple", (8, 8), seed=3)
+    assert twin.source == base.source
+    for model in (twin, again):
+        for _, array in model.network["layer1"].named_arrays():
+            array[...] = 0
+        model.source["kind"] = "edited"
+    untouched = random_base("simple", (8, 8), seed=3).state_dict()
+    assert all(np.array_equal(v, untouched[k]) for k, v in base.state_dict().items())
+    assert base.source["kind"] == "random initialisation"
+    assert random_base("simple", (8, 8), seed=3).source["kind"] == "random initialisation"
+    with pytest.raises(ValueError, match="architecture.*got 'huge'"):
+        random_base("huge", 6)
+    with pytest.raises(ValueError, match="seed"):
+        random_base("simple", 6, seed=-1)
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="architecture.*'simple'.*got 'huge'"):
         FromScratch("huge", 3, input_shape=6)

@@ -176,6 +176,10 @@ class Augmenter:
     as they are, apart from the noise). ``fill`` is what uncovered pixels
     become: ``"border"`` (default) is each image's own background, the median
     of its border pixels; a number fills with that value.
+
+    Fields are frozen (assigning one raises ``dataclasses.FrozenInstanceError``
+    naming it) and checked at construction and again at every call, so a field
+    changed behind the dataclass's back is refused by name, never used.
     """
 
     max_shift: float = 1.0
@@ -186,6 +190,10 @@ class Augmenter:
     fill: float | str = "border"
 
     def __post_init__(self) -> None:
+        self._check_fields()
+
+    def _check_fields(self) -> None:
+        """Each field in its range; a ValueError naming the first one that is not."""
         check_fill(self.fill)
         check_nonneg(self.max_shift, "max_shift")
         check_nonneg(self.max_rotation, "max_rotation", maximum=180.0)
@@ -194,6 +202,10 @@ class Augmenter:
         check_nonneg(self.p, "p", maximum=1.0)
 
     def __call__(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        try:
+            self._check_fields()
+        except ValueError as exc:
+            raise ValueError(f"Augmenter field {exc} (changed after construction)") from None
         X = check_images(X)
         rng = check_rng(rng)
         out = random_affine(X, rng, self.max_shift, self.max_rotation, self.max_scale, fill=self.fill)

@@ -10,14 +10,9 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
-
-from ..architectures import build_base, check_architecture
 from ..config import TrainingConfig, as_config
 from ..history import TrainingHistory
-from ..nn.network import Network
 from ..pretrained import PretrainedModel, normalise_input_shape
-from ..validation import check_int
 from .classifier import StrategyBase, check_base
 
 
@@ -26,15 +21,9 @@ def random_base(architecture: str = "medium", input_shape=None, seed: int = 0) -
 
     Nothing is pretrained (``model.source["kind"] == "random initialisation"``).
     """
-    model = PretrainedModel.__new__(PretrainedModel)
-    model.architecture = check_architecture(architecture)
-    model.input_shape = normalise_input_shape(input_shape)
-    model.seed = check_int(seed, "seed", 0)
-    rng = np.random.default_rng([model.seed, 1])
-    model.network = Network(build_base(model.architecture, model.input_shape, rng))
-    model.source_head = None
-    model.source = {"kind": "random initialisation", "note": "no pretraining: the baseline"}
-    return model
+    source = {"kind": "random initialisation", "note": "no pretraining: the baseline"}
+    # _from_parts checks seed before the generator is made from it
+    return PretrainedModel._from_parts(architecture, input_shape, source, seed=seed, init_seed=[seed, 1])
 
 
 class FromScratch(StrategyBase):
