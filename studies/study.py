@@ -256,6 +256,9 @@ def export(records: list[dict], tasks, sizes, seeds, strategies, command: str, w
         names = {f"{s}/{d}" for s, d in chosen}
         part = [r for r in records if r["task"] in names]
         ran, missing = coverage(part, chosen, sizes, seeds, strategies)
+        # Only cells run on every seed are exported; a partial cell stays in the runs file only.
+        complete = {(cell.split(" ")[0], size, cell.split(" ")[1]) for cell, got in ran.items() for size in got}
+        part = [r for r in part if (r["task"], r["size_label"], r["strategy"]) in complete]
         previous = _previous_records(path, {_key(r) for r in part})
         part += previous
         meta = {
