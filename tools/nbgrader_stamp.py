@@ -11,7 +11,8 @@ registry):
 * the exercise cell becomes an nbgrader *solution* cell (``grade_id`` ``ex<id>``);
 * right after it sits a locked *grade* cell (``grade_id`` ``hidden<id>``, the exercise's
   points) whose ``### BEGIN HIDDEN TESTS`` region calls
-  :func:`tlkit.grading.hidden.hidden_points`; it is inserted when missing;
+  :func:`tlkit.grading.hidden.hidden_points`; it is inserted when missing and moved back
+  when it is elsewhere (after the check cell it would grade the fallback);
 * the check cell (the first code cell after it calling ``check("<id>", ...)``) is locked
   (``grade_id`` ``check<id>``).
 
@@ -95,6 +96,12 @@ def stamp_notebook(nb: dict[str, Any], exercises: dict[str, tuple[str, float]]) 
                       "outputs": [], "source": ""}
             cells.insert(index + 1, hidden)
             changes.append(f"hidden-tests cell {exercise_id} inserted")
+        elif index + 1 >= len(cells) or cells[index + 1] is not hidden:
+            # it must test the student's code before the check cell's fallback replaces it
+            cells.remove(hidden)
+            index = cells.index(cell)
+            cells.insert(index + 1, hidden)
+            changes.append(f"hidden-tests cell {exercise_id} moved right after the exercise cell")
         want = hidden_source(exercise_id, name)
         if _source(hidden) != want:
             hidden["source"] = want

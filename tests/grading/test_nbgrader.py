@@ -40,6 +40,22 @@ def _run(args: list[str], course: Path) -> subprocess.CompletedProcess:
     return proc
 
 
+def test_stamp_moves_a_hidden_cell_back_above_the_check_cell():
+    def code(source, **meta):
+        return {"cell_type": "code", "metadata": meta, "source": source, "outputs": [],
+                "execution_count": None}
+
+    nb = {"cells": [code("### EXERCISE 04.1\ndef recommend_strategy(n, s): pass"),
+                    code('check("04.1", recommend_strategy)'),
+                    code("# hidden", nbgrader={"grade_id": "hidden04_1"})]}
+    changes = stamp_notebook(nb, {"04.1": ("recommend_strategy", 10.0)})
+    assert any("moved" in c for c in changes)
+    assert [c["metadata"]["nbgrader"]["grade_id"] for c in nb["cells"]] == [
+        "ex04_1", "hidden04_1", "check04_1"]
+    assert 'hidden_points("04.1", recommend_strategy)' in nb["cells"][1]["source"]
+    assert stamp_notebook(nb, {"04.1": ("recommend_strategy", 10.0)}) == []
+
+
 def test_solutions_are_stamped():
     exercises = {e.id: (e.name, float(e.points)) for e in all_exercises()}
     for path in sorted(SOLUTIONS.glob("*.ipynb")):
@@ -137,7 +153,12 @@ def test_hidden_points_gives_partial_credit_from_the_cases(capsys):
     from tlkit.grading.hidden import hidden_points
 
     exercise = get_exercise("04.1")
-    assert hidden_points("04.1", exercise.reference, seed=3) == exercise.points
+
+    def copied(dataset_size, task_similarity):
+        return exercise.reference(dataset_size, task_similarity)
+
+    assert hidden_points("04.1", copied, seed=3) == exercise.points
+    assert hidden_points("04.1", exercise.reference, seed=3) == 0.0  # the fallback itself
 
     def stub(dataset_size, task_similarity):
         raise NotImplementedError

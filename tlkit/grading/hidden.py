@@ -29,6 +29,11 @@ def hidden_points(exercise_id: str, obj: Any, *, seed: int | None = None,
     from tlkit.grading.grade import new_seed
 
     exercise = get_exercise(exercise_id)
+    if obj is exercise.reference:
+        if verbose:
+            print(f"Hidden tests: Exercise {exercise_id}: the course's reference was given, not "
+                  f"your code (the check cell's fallback, or a library answer); 0 points.")
+        return 0.0
     seed = new_seed() if seed is None else seed
     cases = [*exercise.public_cases, *exercise.hidden_cases(seed)]
     result = score_outcomes(exercise, cases, run_cases(exercise, obj, cases))
