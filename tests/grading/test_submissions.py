@@ -4,6 +4,7 @@ the result-frame protocol; feedback file names; the command line's refusals."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -43,8 +44,14 @@ def test_every_file_is_a_student_and_folders_hold_notebooks(tmp_path):
     (tmp_path / "dan").mkdir()
     (tmp_path / "dan" / "part1.ipynb").write_text("{}")
     (tmp_path / "dan" / "notes.txt").write_text("")
+    os.mkfifo(tmp_path / "fifo.ipynb")  # reading it would block: refused, still a row
+    (tmp_path / "link.ipynb").symlink_to("/etc/passwd")
     found = find_submissions(tmp_path)
-    assert sorted(found) == ["C", "a", "b", "dan"]
+    assert sorted(found) == ["C", "a", "b", "dan", "fifo", "link"]
+    with pytest.raises(ValueError, match="not a regular file"):
+        parse_notebook(found["fifo"][0])
+    with pytest.raises(ValueError, match="symbolic link"):
+        parse_notebook(found["link"][0])
     assert [p.name for p in found["dan"]] == ["part1.ipynb"]
 
 

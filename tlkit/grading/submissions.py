@@ -122,17 +122,17 @@ def find_submissions(root: Path | str) -> dict[str, list[Path]]:
     for entry in sorted(root.iterdir()):
         if entry.name.startswith("."):
             continue
-        if entry.is_symlink() or entry.is_file():
-            student = entry.name[: -len(entry.suffix)] if entry.suffix else entry.name
-            found.setdefault(student, []).append(entry)
-        elif entry.is_dir():
+        if entry.is_dir() and not entry.is_symlink():
             paths = found.setdefault(entry.name, [])
             for path in sorted(entry.rglob("*")):
                 rel = path.relative_to(entry).parts
                 if any(part.startswith(".") for part in rel):
                     continue
-                if path.suffix.lower() == ".ipynb" and (path.is_file() or path.is_symlink()):
+                if path.suffix.lower() == ".ipynb" and not path.is_dir():
                     paths.append(path)
+        else:  # a file, a link, a pipe...: a row either way (reading says what is wrong)
+            student = entry.name[: -len(entry.suffix)] if entry.suffix else entry.name
+            found.setdefault(student, []).append(entry)
     return found
 
 
@@ -144,6 +144,8 @@ def find_submissions(root: Path | str) -> dict[str, list[Path]]:
 def _load_json(path: Path) -> Any:
     if path.is_symlink():
         raise ValueError("a symbolic link, not read")
+    if not path.is_file():
+        raise ValueError("not a regular file, not read")
     size = path.stat().st_size
     if size > MAX_NOTEBOOK_BYTES:
         raise ValueError(f"{size} bytes, more than the {MAX_NOTEBOOK_BYTES} allowed")
