@@ -191,3 +191,22 @@ def test_cli_on_an_empty_class_writes_a_header_only_csv(tmp_path):
     proc = _cli(str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--exercises", "04.1")
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "out" / "grades.csv").read_text() == "student,04.1,total,max,flags,error\n"
+
+
+def test_grading_without_isolation_still_works(tmp_path):
+    """The "none" mode (no root): same grades for honest and stub work, rlimits applied."""
+    from tlkit.grading import sandbox
+    from tlkit.grading.grade import collect, grade_class
+
+    right = ("### EXERCISE 04.1\ndef recommend_strategy(n, s):\n    if n < 1000:\n"
+             "        return 'feature_extraction' if s == 'high' else 'fine_tuning'\n"
+             "    if n < 10000:\n        return 'fine_tuning'\n"
+             "    return 'from_scratch' if s == 'low' else 'fine_tuning'\n")
+    stub = "### EXERCISE 04.1\ndef recommend_strategy(n, s):\n    raise NotImplementedError\n"
+    _nb(tmp_path / "good.ipynb", ("code", right))
+    _nb(tmp_path / "stub.ipynb", ("code", stub))
+    run = grade_class(collect(tmp_path, ["04.1"]), ["04.1"], limits=sandbox.Limits(timeout=60),
+                      jobs=2, mode="none", seed=5)
+    points = {row.student: row.grades["04.1"].points for row in run.rows}
+    assert points == {"good": 10.0, "stub": 0.0}
+    assert run.mode == "none"
