@@ -34,3 +34,9 @@ def test_environment_sets_the_kernel_and_removes_a_pin(monkeypatch):
     assert env["NPY_DISABLE_CPU_FEATURES"] == "X86_V4 AVX512_ICL AVX512_SPR"
     assert env["OPENBLAS_NUM_THREADS"] == "1"
     assert environment(CONFIGS["SKYLAKEX"][0])["OPENBLAS_CORETYPE"] == "SKYLAKEX"
+
+
+def test_parse_counts_progress_characters_when_there_is_no_summary():
+    outcome = Outcome("SANDYBRIDGE")
+    parse("....F..... [ 50%]\n..E.       [100%]\n=== slowest 5 durations ===\n1.00s call     a.ipynb::Cell 1", outcome)
+    assert (outcome.passed, outcome.failed) == (12, 2)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 NBVAL_ARGS = ("--nbval", "--nbval-current-env", "--nbval-sanitize-with", "solutions/nbval_sanitize.cfg",
-              "-p", "no:cacheprovider", "-q", "--durations=5", "--durations-min=0")
+              "-p", "no:cacheprovider", "--durations=5", "--durations-min=0")  # pyproject's addopts gives -q
 NUMPY_NO_AVX512 = "X86_V4 AVX512_ICL AVX512_SPR"
 # name -> (environment changes, CPU flags the configuration needs)
 CONFIGS: dict[str, tuple[dict[str, str | None], tuple[str, ...]]] = {
@@ -96,6 +96,9 @@ def parse(output: str, outcome: Outcome) -> None:
             outcome.passed = int(count)
         else:
             outcome.failed += int(count)
+    if not summaries:  # -qq prints no summary line: count the progress characters instead
+        progress = "".join(re.findall(r"^([.FEsx]+)\s+\[\s*\d+%\]$", text, flags=re.MULTILINE))
+        outcome.passed, outcome.failed = progress.count("."), progress.count("F") + progress.count("E")
     outcome.failures = sorted(set(re.findall(r"^(?:FAILED|ERROR) (.+?)(?: - .*)?$", text, flags=re.MULTILINE)))
     durations = re.findall(r"^([\d.]+)s call\s+(.+?)\s*$", text, flags=re.MULTILINE)
     if durations:
