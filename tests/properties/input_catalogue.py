@@ -66,8 +66,8 @@ class Case:
 # -- helpers ---------------------------------------------------------------------------------
 
 def blobs(n=30, d=6, k=3, seed=0):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared fixtures
-    from conftest import make_blobs
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared blobs
+    from blob_data import make_blobs
 
     return make_blobs(n=n, d=d, k=k, seed=seed)
 
