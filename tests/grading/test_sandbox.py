@@ -7,9 +7,12 @@ also run in the "none" mode, which any machine has.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -111,3 +114,39 @@ def test_parallel_runs_can_use_their_own_user():
     assert out.stdout.split() == [b"61001", b"61001", b"61001"], out.stderr
     with pytest.raises(ValueError, match="uid"):
         sandbox.run(["true"], b"", sandbox.Limits(), "none", uid=0)
+
+
+def _can_build_namespaces() -> bool:
+    return sys.platform.startswith("linux") and os.geteuid() == 0 \
+        and all(shutil.which(tool) for tool in sandbox._TOOLS)
+
+
+@pytest.mark.skipif(not _can_build_namespaces(), reason="not root on Linux with unshare: no sandbox expected")
+def test_root_on_linux_gets_the_sandbox_wherever_the_checkout_lives():
+    # As root with the tools at hand the sandbox must start; otherwise every ROOT_ONLY test
+    # (the hostile demo class included) would skip instead of failing. A checkout under /tmp
+    # once did this: the sandbox's private /tmp hid the bound Python and tlkit.
+    probe = sandbox._run_namespaces([sys.executable, "-I", "-c", "print('ok')"], b"",
+                                    sandbox.Limits(timeout=20))
+    assert sandbox.isolation() == "namespaces", (probe.returncode, probe.stderr[-500:])
+
+
+@pytest.mark.skipif(not _can_build_namespaces(), reason="needs root on Linux with unshare")
+def test_a_bound_folder_under_tmp_stays_visible_and_read_only(monkeypatch):
+    shared = Path(tempfile.mkdtemp(prefix="tlkit-bound-", dir="/tmp"))
+    try:
+        (shared / "data.txt").write_text("from the host")
+        shared.chmod(0o755)
+        (shared / "data.txt").chmod(0o644)
+        targets = sandbox._bind_targets() + [str(shared)]
+        monkeypatch.setattr(sandbox, "_bind_targets", lambda: targets)
+        code = (f"print(open({str(shared / 'data.txt')!r}).read())\n"
+                f"try:\n    open({str(shared / 'new.txt')!r}, 'w')\n"
+                "except OSError as e:\n    print('write', e.errno)\n")
+        out = sandbox.run([sys.executable, "-I", "-c", code], b"", sandbox.Limits(timeout=20), "namespaces")
+        text = out.stdout.decode()
+        assert "from the host" in text, out.stderr[-500:]
+        assert "write 30" in text or "write 13" in text  # read-only file system / permission denied
+        assert not (shared / "new.txt").exists()
+    finally:
+        shutil.rmtree(shared)

@@ -199,6 +199,16 @@ def _setup_script(root: str, argv: list[str], limits: Limits, uid: int = NOBODY)
     lines = ["set -e", f"R={q(root)}",
              "mount --make-rprivate / 2>/dev/null || true",
              "mount -t tmpfs -o size=16m,mode=755 tmpfs \"$R\""]
+    # The private /tmp and home come first: a bound path may live under them (a checkout
+    # in /tmp/...), and a tmpfs mounted after the bind would hide it.
+    size = limits.tmpfs_bytes
+    lines += [
+        "mkdir -p \"$R\"/proc \"$R\"/tmp \"$R\"" + STUDENT_HOME,
+        "mount -t proc -o nosuid,nodev,noexec proc \"$R\"/proc",
+        f"mount -t tmpfs -o size={size},mode=1777,nosuid,nodev tmpfs \"$R\"/tmp",
+        f"mount -t tmpfs -o size={size},mode=700,uid={uid},gid={uid},nosuid,nodev "
+        f"tmpfs \"$R\"{STUDENT_HOME}",
+    ]
     for path in _bind_targets():
         target = f"\"$R\"{q(path)}"
         if os.path.islink(path) and os.path.dirname(path) == "/":
@@ -213,15 +223,7 @@ def _setup_script(root: str, argv: list[str], limits: Limits, uid: int = NOBODY)
     for dev in ("null", "zero", "random", "urandom"):
         lines.append(f"mkdir -p \"$R\"/dev && touch \"$R\"/dev/{dev}")
         lines.append(f"mount --bind /dev/{dev} \"$R\"/dev/{dev}")
-    size = limits.tmpfs_bytes
-    lines += [
-        "mkdir -p \"$R\"/proc \"$R\"/tmp \"$R\"" + STUDENT_HOME,
-        "mount -t proc -o nosuid,nodev,noexec proc \"$R\"/proc",
-        f"mount -t tmpfs -o size={size},mode=1777,nosuid,nodev tmpfs \"$R\"/tmp",
-        f"mount -t tmpfs -o size={size},mode=700,uid={uid},gid={uid},nosuid,nodev "
-        f"tmpfs \"$R\"{STUDENT_HOME}",
-        "mount -o remount,ro \"$R\"",
-    ]
+    lines.append("mount -o remount,ro \"$R\"")
     env = " ".join(q(f"{k}={v}") for k, v in child_env(STUDENT_HOME).items())
     command = " ".join(q(a) for a in argv)
     lines.append(
