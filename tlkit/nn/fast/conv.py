@@ -42,6 +42,7 @@ class Conv2D(readable.Conv2D):
         self._wb_from: tuple | None = None     # the (weight, bias) that _wb holds, when reusable
         self._big_from: tuple | None = None    # the same for the dense path's block matrix
         self._in_shape: tuple[int, ...] | None = None
+        self._tap: np.ndarray | None = None    # one tap's share of dx, on the shifted col2im path
 
     def _use_dense(self, h: int, w: int) -> bool:
         kh, kw = self.kernel_size
@@ -209,6 +210,8 @@ class Conv2D(readable.Conv2D):
         top, _, left, _ = self._pads
         dtype = np.result_type(grad_out, self.params["W"])
         dx = np.zeros((n, h, w, c), dtype=dtype)
+        if (ho, wo) == (h, w) and min(h, w) > 8:
+            return self._col2im_shifted(dout, dx)
         weights = self.params["W"]
         dout4 = grad_out.reshape(n, ho, wo, self.out_channels)
         for i in range(kh):
@@ -223,4 +226,37 @@ class Conv2D(readable.Conv2D):
                     part = np.ascontiguousarray(dout4[:, y0:y1, x0:x1, :])
                     tap = (part.reshape(-1, self.out_channels) @ weights[i, j].T).reshape(n, y1 - y0, x1 - x0, c)
                 dx[:, y0 + i - top:y1 + i - top, x0 + j - left:x1 + j - left, :] += tap
+        return dx
+
+    def _col2im_shifted(self, dout: np.ndarray, dx: np.ndarray) -> np.ndarray:
+        """col2im for "same"-sized maps of more than 8x8: every tap's GEMM over all outputs, added to
+        each image's flattened dx shifted by the tap's offset.
+
+        Why: on larger maps the padding rows are a small share of the products, and one add over
+        long contiguous rows is much faster than over the (rows, columns) view of the valid part.
+        The outputs whose tap falls left or right of the image would wrap into the next or previous
+        row of the flat image: they are zeroed first (above or below the image, the shift cuts them off).
+        """
+        n, h, w, c = dx.shape
+        kh, kw = self.kernel_size
+        top, _, left, _ = self._pads
+        size = h * w * c
+        if self._tap is None or self._tap.shape != (n * h * w, c) or self._tap.dtype != dx.dtype:
+            self._tap = np.empty((n * h * w, c), dtype=dx.dtype)
+        tap, tap4 = self._tap.reshape(n, size), self._tap.reshape(n, h, w, c)
+        dx_flat = dx.reshape(n, size)
+        weights = self.params["W"]
+        for i in range(kh):
+            for j in range(kw):
+                np.matmul(dout, weights[i, j].T, out=self._tap)
+                dy, dxx = i - top, j - left  # input pixel = output pixel + (dy, dxx)
+                if dxx < 0:
+                    tap4[:, :, :-dxx] = 0
+                elif dxx > 0:
+                    tap4[:, :, w - dxx:] = 0
+                shift = (dy * w + dxx) * c
+                if shift >= 0:
+                    dx_flat[:, shift:] += tap[:, :size - shift]
+                else:
+                    dx_flat[:, :size + shift] += tap[:, -shift:]
         return dx
