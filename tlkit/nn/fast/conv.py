@@ -43,6 +43,7 @@ class Conv2D(readable.Conv2D):
         self._big_from: tuple | None = None    # the same for the dense path's block matrix
         self._in_shape: tuple[int, ...] | None = None
         self._tap: np.ndarray | None = None    # one tap's share of dx, on the shifted col2im path
+        self._fill_plan: tuple | None = None   # (xpad, cols, views of them that _im2col copies through)
 
     def _use_dense(self, h: int, w: int) -> bool:
         kh, kw = self.kernel_size
@@ -106,7 +107,6 @@ class Conv2D(readable.Conv2D):
         pshape = (n, h + top + bottom, w + left + right, c)
         if self._xpad is None or self._xpad.shape != pshape or self._xpad.dtype != x.dtype:
             self._xpad = np.zeros(pshape, dtype=x.dtype)  # borders stay zero for good
-        self._xpad[:, top:top + h, left:left + w, :] = x
         tap_major = self._tap_major = c == 1
         cshape = (k + 1, n * ho * wo) if tap_major else (n * ho * wo, k + 1)
         if self._cols is None or self._cols.shape != cshape or self._cols.dtype != x.dtype:
@@ -115,15 +115,30 @@ class Conv2D(readable.Conv2D):
                 self._cols[k] = 1  # the bias row, never overwritten
             else:
                 self._cols[:, k] = 1  # the bias column, never overwritten
-        if tap_major:  # (N, Ho, Wo, kh, kw) windows of the one channel -> (kh, kw, N, Ho, Wo) rows
+        plan = self._fill_plan
+        if plan is None or plan[0] is not self._xpad or plan[1] is not self._cols:
+            plan = self._fill_plan = (self._xpad, self._cols, *self._fill_views(h, w, ho, wo))
+        interior, cols_view, windows = plan[2:]
+        np.copyto(interior, x)
+        np.copyto(cols_view, windows)
+        return self._cols.T if tap_major else self._cols
+
+    def _fill_views(self, h: int, w: int, ho: int, wo: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(interior of the padded copy, im2col buffer as windows, windows of the padded copy): views of
+        the kept buffers, made once per pair of buffers rather than at every call (the calls that make
+        them cost about as much as the copies on small maps)."""
+        n, c = self._xpad.shape[0], self._xpad.shape[3]
+        kh, kw = self.kernel_size
+        top, _, left, _ = self._pads
+        k = kh * kw * c
+        interior = self._xpad[:, top:top + h, left:left + w, :]
+        if self._tap_major:  # (N, Ho, Wo, kh, kw) windows of the one channel -> (kh, kw, N, Ho, Wo) rows
             windows = _sliding_window_view(self._xpad[..., 0], (kh, kw), axis=(1, 2))
-            np.copyto(self._cols[:k].reshape(kh, kw, n, ho, wo), windows.transpose(3, 4, 0, 1, 2))
-            return self._cols.T
+            return interior, self._cols[:k].reshape(kh, kw, n, ho, wo), windows.transpose(3, 4, 0, 1, 2)
         # (N, Ho, Wo, C, kh, kw) view -> (N, Ho, Wo, kh, kw, C) copied into the cols buffer
         windows = _sliding_window_view(self._xpad, (kh, kw), axis=(1, 2))
         cols_view = self._cols.reshape(n, ho, wo, k + 1)[..., :k].reshape(n, ho, wo, kh, kw, c)
-        np.copyto(cols_view, windows.transpose(0, 1, 2, 4, 5, 3))
-        return self._cols
+        return interior, cols_view, windows.transpose(0, 1, 2, 4, 5, 3)
 
     # -- dense path: the whole map at once -------------------------------------------------
     def _dense_taps(self, h: int, w: int, ho: int, wo: int) -> tuple:
