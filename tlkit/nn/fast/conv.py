@@ -225,7 +225,7 @@ class Conv2D(readable.Conv2D):
         top, _, left, _ = self._pads
         dtype = np.result_type(grad_out, self.params["W"])
         dx = np.zeros((n, h, w, c), dtype=dtype)
-        if (ho, wo) == (h, w) and min(h, w) > 8:
+        if (ho, wo) == (h, w) and min(h, w) >= 8:
             return self._col2im_shifted(dout, dx)
         weights = self.params["W"]
         dout4 = grad_out.reshape(n, ho, wo, self.out_channels)
@@ -244,7 +244,7 @@ class Conv2D(readable.Conv2D):
         return dx
 
     def _col2im_shifted(self, dout: np.ndarray, dx: np.ndarray) -> np.ndarray:
-        """col2im for "same"-sized maps of more than 8x8: every tap's GEMM over all outputs, added to
+        """col2im for "same"-sized maps of 8x8 or more: every tap's GEMM over all outputs, added to
         each image's flattened dx shifted by the tap's offset.
 
         Why: on larger maps the padding rows are a small share of the products, and one add over
