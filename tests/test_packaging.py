@@ -53,3 +53,17 @@ def test_torch_is_only_a_benchmark_extra():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     runtime_and_test = project["dependencies"] + project["optional-dependencies"]["test"]
     assert not any(_normalise(r)[0] == "torch" for r in runtime_and_test)
+
+
+def test_the_notebooks_imports_resolve_without_pythonpath(tmp_path):
+    # A kernel started by `jupyter lab` (conda route) has no PYTHONPATH and may start in any
+    # folder: the modules the notebooks import must come from the install itself.
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    code = ("import studies.study, studies.tips, studies.xray_factors, studies.xray_augmentation, "
+            "studies.pretrain, tlkit; print(studies.study.RESULTS_PATH.exists())")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == "True", out.stderr[-1500:]
