@@ -44,6 +44,7 @@ class Conv2D(readable.Conv2D):
         self._in_shape: tuple[int, ...] | None = None
         self._tap: np.ndarray | None = None    # one tap's share of dx, on the shifted col2im path
         self._fill_plan: tuple | None = None   # (xpad, cols, views of them that _im2col copies through)
+        self._bias_at: int | None = None       # the bias row of _wb (column of _cols): last, or after kernel row 0
 
     def _use_dense(self, h: int, w: int) -> bool:
         kh, kw = self.kernel_size
@@ -72,16 +73,44 @@ class Conv2D(readable.Conv2D):
             return self._forward_dense(x, ho, wo, weight, bias)
         self._x = None
         k = self.kernel_size[0] * self.kernel_size[1] * c
+        split = self._split_rows(h, c)
+        bias_at = self.kernel_size[1] * c if split else k
+        if bias_at != self._bias_at:  # another layout: rebuild both matrices
+            self._wb = self._cols = None
+            self._bias_at = bias_at
         dtype = np.result_type(x, weight)
         if self._wb is None or self._wb.shape != (k + 1, self.out_channels) or self._wb.dtype != dtype:
             self._wb = np.empty((k + 1, self.out_channels), dtype=dtype)
             self._wb_from = None
         if not self._holds(self._wb_from, weight, bias):
-            self._wb[:k] = weight.reshape(k, self.out_channels)
-            self._wb[k] = bias
+            w2 = weight.reshape(k, self.out_channels)
+            self._wb[:bias_at], self._wb[bias_at], self._wb[bias_at + 1:] = w2[:bias_at], bias, w2[bias_at:]
             self._wb_from = self._source(weight, bias)
-        out = self._im2col(x, ho, wo) @ self._wb
-        return out.reshape(n, ho, wo, self.out_channels)
+        cols = self._im2col(x, ho, wo)
+        if split:
+            return self._split_product(cols, n, ho, wo)
+        return (cols @ self._wb).reshape(n, ho, wo, self.out_channels)
+
+    def _split_rows(self, h: int, c: int) -> bool:
+        """Whether to skip the padding products of the top and bottom output rows (3-row kernels with
+        one padding row each side, on maps of 4-6 rows, where those rows are a large share).
+
+        im2col rows are then ordered (output row, image, column), and the bias column sits between
+        kernel row 0 and the others: the top output row's valid columns (kernel rows 1-2 and the
+        bias) and the bottom row's (kernel rows 0-1 and the bias) are each one contiguous range.
+        """
+        top, bottom, _, _ = self._pads
+        return self.kernel_size[0] == 3 and top == bottom == 1 and c > 1 and 4 <= h <= 6
+
+    def _split_product(self, cols: np.ndarray, n: int, ho: int, wo: int) -> np.ndarray:
+        """``cols @ [W; b]`` on the split layout, without the padding products, back in NHWC order."""
+        a, end, rows = self._bias_at, cols.shape[1], n * wo  # rows: one output row of every image
+        wb = self._wb
+        out = np.empty((ho * rows, self.out_channels), dtype=np.result_type(cols, wb))
+        np.matmul(cols[:rows, a:], wb[a:], out=out[:rows])  # top row: kernel row 0 sees padding
+        np.matmul(cols[rows:-rows], wb, out=out[rows:-rows])
+        np.matmul(cols[-rows:, :end - a], wb[:end - a], out=out[-rows:])  # bottom row: kernel row 2 does
+        return np.ascontiguousarray(out.reshape(ho, n, wo, self.out_channels).transpose(1, 0, 2, 3))
 
     def _source(self, weight: np.ndarray, bias: np.ndarray) -> tuple | None:
         """What a weight buffer was filled from, if it may be reused: only weights passed to ``infer``
@@ -114,17 +143,18 @@ class Conv2D(readable.Conv2D):
             if tap_major:
                 self._cols[k] = 1  # the bias row, never overwritten
             else:
-                self._cols[:, k] = 1  # the bias column, never overwritten
+                self._cols[:, self._bias_at] = 1  # the bias column, never overwritten
         plan = self._fill_plan
         if plan is None or plan[0] is not self._xpad or plan[1] is not self._cols:
             plan = self._fill_plan = (self._xpad, self._cols, *self._fill_views(h, w, ho, wo))
-        interior, cols_view, windows = plan[2:]
+        interior, copies = plan[2:]
         np.copyto(interior, x)
-        np.copyto(cols_view, windows)
+        for cols_view, windows in copies:
+            np.copyto(cols_view, windows)
         return self._cols.T if tap_major else self._cols
 
-    def _fill_views(self, h: int, w: int, ho: int, wo: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(interior of the padded copy, im2col buffer as windows, windows of the padded copy): views of
+    def _fill_views(self, h: int, w: int, ho: int, wo: int) -> tuple[np.ndarray, list]:
+        """(interior of the padded copy, [(im2col buffer as windows, windows of the padded copy)]): views of
         the kept buffers, made once per pair of buffers rather than at every call (the calls that make
         them cost about as much as the copies on small maps)."""
         n, c = self._xpad.shape[0], self._xpad.shape[3]
@@ -134,11 +164,16 @@ class Conv2D(readable.Conv2D):
         interior = self._xpad[:, top:top + h, left:left + w, :]
         if self._tap_major:  # (N, Ho, Wo, kh, kw) windows of the one channel -> (kh, kw, N, Ho, Wo) rows
             windows = _sliding_window_view(self._xpad[..., 0], (kh, kw), axis=(1, 2))
-            return interior, self._cols[:k].reshape(kh, kw, n, ho, wo), windows.transpose(3, 4, 0, 1, 2)
+            return interior, [(self._cols[:k].reshape(kh, kw, n, ho, wo), windows.transpose(3, 4, 0, 1, 2))]
         # (N, Ho, Wo, C, kh, kw) view -> (N, Ho, Wo, kh, kw, C) copied into the cols buffer
         windows = _sliding_window_view(self._xpad, (kh, kw), axis=(1, 2))
-        cols_view = self._cols.reshape(n, ho, wo, k + 1)[..., :k].reshape(n, ho, wo, kh, kw, c)
-        return interior, cols_view, windows.transpose(0, 1, 2, 4, 5, 3)
+        if self._bias_at == k:
+            cols_view = self._cols.reshape(n, ho, wo, k + 1)[..., :k].reshape(n, ho, wo, kh, kw, c)
+            return interior, [(cols_view, windows.transpose(0, 1, 2, 4, 5, 3))]
+        # the split layout (_split_rows): rows (Ho, N, Wo), kernel row 0, the bias, kernel rows 1..
+        a, cols4, windows = self._bias_at, self._cols.reshape(ho, n, wo, k + 1), windows.transpose(1, 0, 2, 4, 5, 3)
+        return interior, [(cols4[..., :a].reshape(ho, n, wo, kw, c), windows[..., 0, :, :]),
+                          (cols4[..., a + 1:].reshape(ho, n, wo, kh - 1, kw, c), windows[..., 1:, :, :])]
 
     # -- dense path: the whole map at once -------------------------------------------------
     def _dense_taps(self, h: int, w: int, ho: int, wo: int) -> tuple:
@@ -213,9 +248,14 @@ class Conv2D(readable.Conv2D):
             dtype = np.result_type(cols, dout)
             if self._dwb is None or self._dwb.shape != (k + 1, self.out_channels) or self._dwb.dtype != dtype:
                 self._dwb = np.empty((k + 1, self.out_channels), dtype=dtype)
-            np.matmul(cols.T, dout, out=self._dwb)  # the ones column gives db
-            grad_buffer(self, "W").reshape(k, self.out_channels)[...] = self._dwb[:k]
-            grad_buffer(self, "b")[...] = self._dwb[k]
+            a = self._bias_at
+            if a == k:
+                np.matmul(cols.T, dout, out=self._dwb)  # the ones column gives db
+            else:
+                self._split_weight_grad(cols, grad_out)
+            dw = grad_buffer(self, "W").reshape(k, self.out_channels)
+            dw[:a], dw[a:] = self._dwb[:a], self._dwb[a + 1:]
+            grad_buffer(self, "b")[...] = self._dwb[a]
         if not need_input_grad:
             return None
         n, h, w, c = self._in_shape
@@ -242,6 +282,15 @@ class Conv2D(readable.Conv2D):
                     tap = (part.reshape(-1, self.out_channels) @ weights[i, j].T).reshape(n, y1 - y0, x1 - x0, c)
                 dx[:, y0 + i - top:y1 + i - top, x0 + j - left:x1 + j - left, :] += tap
         return dx
+
+    def _split_weight_grad(self, cols: np.ndarray, grad_out: np.ndarray) -> None:
+        """``[dW; db] = cols.T @ dout`` on the split layout (_split_rows), without the padding products."""
+        n, ho, wo, cout = grad_out.shape
+        a, end, rows = self._bias_at, cols.shape[1], n * wo
+        dout = np.ascontiguousarray(grad_out.transpose(1, 0, 2, 3)).reshape(-1, cout)  # rows as in cols
+        np.matmul(cols[rows:-rows].T, dout[rows:-rows], out=self._dwb)
+        self._dwb[a:] += cols[:rows, a:].T @ dout[:rows]
+        self._dwb[:end - a] += cols[-rows:, :end - a].T @ dout[-rows:]
 
     def _col2im_shifted(self, dout: np.ndarray, dx: np.ndarray) -> np.ndarray:
         """col2im for "same"-sized maps of 8x8 or more: every tap's GEMM over all outputs, added to
