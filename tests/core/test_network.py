@@ -127,3 +127,19 @@ def test_relu_before_a_pool_runs_after_it_with_identical_outputs_and_gradients(m
     plain = run()
     assert np.array_equal(swapped[0], plain[0])
     assert all(np.array_equal(a, b) for a, b in zip(swapped[1], plain[1], strict=True))
+
+
+@pytest.mark.parametrize("breakage", ["shape", "nan", "text"])
+def test_a_failed_load_changes_nothing(breakage):
+    # The bad entry is the last key, so an assign-as-you-check load would already have
+    # overwritten every other array when it raises.
+    net, other = small_network(seed=0), small_network(seed=1)
+    before = other.state_dict()
+    bad = net.state_dict()
+    last = list(bad)[-1]
+    bad[last] = {"shape": np.zeros((1, 1)), "nan": np.full_like(bad[last], np.nan),
+                 "text": np.full(bad[last].shape, "x")}[breakage]
+    with pytest.raises(ValueError, match=last.replace(".", r"\.")):
+        other.load_state_dict(bad)
+    after = other.state_dict()
+    assert all(np.array_equal(before[key], after[key]) for key in before)

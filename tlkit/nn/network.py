@@ -216,6 +216,8 @@ class Network:
                     f"state dict does not match the network: missing keys {missing[:5]}, "
                     f"unexpected keys {unexpected[:5]}"
                 )
+        # Every entry is checked before any is assigned, so a failed load changes nothing.
+        loaded = {}
         for key, target in own.items():
             if key not in state:
                 continue
@@ -224,4 +226,10 @@ class Network:
                 raise ValueError(
                     f"state dict entry {key!r} has shape {value.shape}; the network expects {target.shape}"
                 )
-            target[...] = value  # in place: optimizers and views keep pointing at the same arrays
+            if not np.issubdtype(value.dtype, np.number) or np.iscomplexobj(value):
+                raise ValueError(f"state dict entry {key!r} must hold real numbers; got dtype {value.dtype}")
+            if not np.all(np.isfinite(value)):
+                raise ValueError(f"state dict entry {key!r} holds NaN or infinite values; all must be finite")
+            loaded[key] = value
+        for key, value in loaded.items():
+            own[key][...] = value  # in place: optimizers and views keep pointing at the same arrays
