@@ -33,7 +33,7 @@ import numpy as np
 
 from tlkit.datasets import Augmenter, make_transfer_task
 from tlkit.pretrained import PretrainedModel
-from tlkit.protocol import RECIPES, STUDY_RESULTS, fit, load_records, paired_difference, save_records
+from tlkit.protocol import RECIPES, STUDY_RESULTS, fit, format_difference, load_records, paired_difference, save_records
 
 RESULTS_PATH = STUDY_RESULTS / "xray_augmentation.json"
 SEEDS = (0, 1, 2, 3, 4)
@@ -123,8 +123,7 @@ def main(argv=None) -> None:
         if "noise_after" in r:
             print(f"{r['arm']:<34} pixel noise {r['noise_before']:.4f} -> {r['noise_after']:.4f}")
     for (arm, updates), d in gaps(records).items():
-        print(f"{arm:<34} @{updates:>4} updates - none: {100 * d.mean:+.1f} points "
-              f"[{100 * d.ci95[0]:+.1f}, {100 * d.ci95[1]:+.1f}], {d.wins}/{d.n}")
+        print(f"{arm:<34} @{updates:>4} updates, minus no augmentation: {format_difference(d)}")
 
 
 if __name__ == "__main__":
