@@ -243,6 +243,7 @@ class Conv2D(readable.Conv2D):
             return self._backward_dense(grad_out, need_input_grad, need_param_grads)
         k = self._wb.shape[0] - 1
         dout = grad_out.reshape(-1, self.out_channels)
+        split_dout = self._split_dout(grad_out) if self._bias_at != k else None  # rows in the split layout's order
         if need_param_grads:
             cols = self._cols.T if self._tap_major else self._cols  # (M, k+1) either way
             dtype = np.result_type(cols, dout)
@@ -252,7 +253,7 @@ class Conv2D(readable.Conv2D):
             if a == k:
                 np.matmul(cols.T, dout, out=self._dwb)  # the ones column gives db
             else:
-                self._split_weight_grad(cols, grad_out)
+                self._split_weight_grad(cols, split_dout, grad_out.shape)
             dw = grad_buffer(self, "W").reshape(k, self.out_channels)
             dw[:a], dw[a:] = self._dwb[:a], self._dwb[a + 1:]
             grad_buffer(self, "b")[...] = self._dwb[a]
@@ -264,6 +265,9 @@ class Conv2D(readable.Conv2D):
         # col2im: each tap's contribution is one GEMM, added into the input positions it saw.
         top, _, left, _ = self._pads
         dtype = np.result_type(grad_out, self.params["W"])
+        # with 64 channels on both sides the padded columns' extra products cost more than the copies saved
+        if (ho, wo) == (h, w) and split_dout is not None and min(c, self.out_channels) <= 32:
+            return self._col2im_split(split_dout, (n, h, w, c), dtype)
         dx = np.zeros((n, h, w, c), dtype=dtype)
         if (ho, wo) == (h, w) and min(h, w) >= 8:
             return self._col2im_shifted(dout, dx)
@@ -283,14 +287,53 @@ class Conv2D(readable.Conv2D):
                 dx[:, y0 + i - top:y1 + i - top, x0 + j - left:x1 + j - left, :] += tap
         return dx
 
-    def _split_weight_grad(self, cols: np.ndarray, grad_out: np.ndarray) -> None:
+    @staticmethod
+    def _split_dout(grad_out: np.ndarray) -> np.ndarray:
+        """``grad_out`` as (Ho*N*Wo, Cout) rows ordered (output row, image, column), as in the split layout's cols."""
+        return np.ascontiguousarray(grad_out.transpose(1, 0, 2, 3)).reshape(-1, grad_out.shape[3])
+
+    def _split_weight_grad(self, cols: np.ndarray, dout: np.ndarray, out_shape: tuple[int, ...]) -> None:
         """``[dW; db] = cols.T @ dout`` on the split layout (_split_rows), without the padding products."""
-        n, ho, wo, cout = grad_out.shape
+        n, ho, wo, cout = out_shape
         a, end, rows = self._bias_at, cols.shape[1], n * wo
-        dout = np.ascontiguousarray(grad_out.transpose(1, 0, 2, 3)).reshape(-1, cout)  # rows as in cols
         np.matmul(cols[rows:-rows].T, dout[rows:-rows], out=self._dwb)
         self._dwb[a:] += cols[:rows, a:].T @ dout[:rows]
         self._dwb[:end - a] += cols[-rows:, :end - a].T @ dout[-rows:]
+
+    def _col2im_split(self, dout: np.ndarray, shape: tuple[int, ...], dtype) -> np.ndarray:
+        """col2im for "same"-sized maps on the split layout (_split_rows), from ``dout`` in its row order.
+
+        dx is built as (H, N, W, C): a tap's outputs whose input row is inside the image are one
+        contiguous block of ``dout`` rows (no copy), and their GEMM is added to the flattened dx at the
+        tap's offset in one contiguous add. As in ``_col2im_shifted``, the outputs whose input column is
+        outside the image are zeroed first (they would wrap into the neighbouring image or row).
+        """
+        n, h, w, c = shape
+        kh, kw = self.kernel_size
+        top, _, left, _ = self._pads
+        rows = n * w  # one output row of every image
+        if self._tap is None or self._tap.shape != (h * rows, c) or self._tap.dtype != dtype:
+            self._tap = np.empty((h * rows, c), dtype=dtype)
+        dx = np.zeros(h * rows * c, dtype=dtype)
+        weights = self.params["W"]
+        for i in range(kh):
+            dy = i - top  # input row = output row + dy
+            y0, y1 = max(0, -dy), min(h, h - dy)
+            if y0 >= y1:
+                continue
+            tap = self._tap[:(y1 - y0) * rows]
+            tap3, flat = tap.reshape(-1, w, c), tap.reshape(-1)
+            for j in range(kw):
+                np.matmul(dout[y0 * rows:y1 * rows], weights[i, j].T, out=tap)
+                dxx = j - left
+                if dxx < 0:
+                    tap3[:, :-dxx] = 0
+                elif dxx > 0:
+                    tap3[:, w - dxx:] = 0
+                start = ((y0 + dy) * rows + dxx) * c
+                lo, hi = max(0, -start), min(flat.size, dx.size - start)  # the cut-off ends are zeroed columns
+                dx[start + lo:start + hi] += flat[lo:hi]
+        return np.ascontiguousarray(dx.reshape(h, n, w, c).transpose(1, 0, 2, 3))
 
     def _col2im_shifted(self, dout: np.ndarray, dx: np.ndarray) -> np.ndarray:
         """col2im for "same"-sized maps of 8x8 or more: every tap's GEMM over all outputs, added to
