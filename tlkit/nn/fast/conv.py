@@ -46,6 +46,20 @@ class Conv2D(readable.Conv2D):
         self._fill_plan: tuple | None = None   # (xpad, cols, views of them that _im2col copies through)
         self._bias_at: int | None = None       # the bias row of _wb (column of _cols): last, or after kernel row 0
 
+    def __getstate__(self) -> dict:
+        """Copies and pickles carry the parameters and settings, never the scratch buffers.
+
+        ``_fill_plan`` holds views of ``_xpad`` and ``_cols``; a deep copy would turn them into
+        detached arrays while the identity check still matched, and the copy would fill those
+        instead of its own buffers and compute from stale windows. A copy starts empty instead.
+        """
+        state = self.__dict__.copy()
+        fresh = {"_xpad": None, "_cols": None, "_wb": None, "_dwb": None, "_dense": None, "_x": None,
+                 "_tap_major": False, "_wb_from": None, "_big_from": None, "_in_shape": None, "_tap": None,
+                 "_fill_plan": None, "_bias_at": None}
+        state.update((key, value) for key, value in fresh.items() if key in state)
+        return state
+
     def _use_dense(self, h: int, w: int) -> bool:
         kh, kw = self.kernel_size
         return h * w <= kh * kw and h * w * max(self.in_channels, self.out_channels) <= 4096
