@@ -351,33 +351,36 @@ class Conv2D(readable.Conv2D):
 
     def _col2im_shifted(self, dout: np.ndarray, dx: np.ndarray) -> np.ndarray:
         """col2im for "same"-sized maps of 8x8 or more: every tap's GEMM over all outputs, added to
-        each image's flattened dx shifted by the tap's offset.
+        the flattened dx (all images) shifted by the tap's offset.
 
         Why: on larger maps the padding rows are a small share of the products, and one add over
-        long contiguous rows is much faster than over the (rows, columns) view of the valid part.
-        The outputs whose tap falls left or right of the image would wrap into the next or previous
-        row of the flat image: they are zeroed first (above or below the image, the shift cuts them off).
+        one long contiguous range is much faster than over the (rows, columns) view of the valid part
+        (or over each image's own shifted range). The outputs whose tap falls outside the image would
+        land in the next or previous row or image: they are zeroed first.
         """
         n, h, w, c = dx.shape
         kh, kw = self.kernel_size
         top, _, left, _ = self._pads
-        size = h * w * c
         if self._tap is None or self._tap.shape != (n * h * w, c) or self._tap.dtype != dx.dtype:
             self._tap = np.empty((n * h * w, c), dtype=dx.dtype)
-        tap, tap4 = self._tap.reshape(n, size), self._tap.reshape(n, h, w, c)
-        dx_flat = dx.reshape(n, size)
+        tap, tap4 = self._tap.reshape(-1), self._tap.reshape(n, h, w, c)
+        dx_flat = dx.reshape(-1)
         weights = self.params["W"]
         for i in range(kh):
             for j in range(kw):
                 np.matmul(dout, weights[i, j].T, out=self._tap)
                 dy, dxx = i - top, j - left  # input pixel = output pixel + (dy, dxx)
+                if dy < 0:
+                    tap4[:, :-dy] = 0
+                elif dy > 0:
+                    tap4[:, h - dy:] = 0
                 if dxx < 0:
                     tap4[:, :, :-dxx] = 0
                 elif dxx > 0:
                     tap4[:, :, w - dxx:] = 0
                 shift = (dy * w + dxx) * c
                 if shift >= 0:
-                    dx_flat[:, shift:] += tap[:, :size - shift]
+                    dx_flat[shift:] += tap[:tap.size - shift]
                 else:
-                    dx_flat[:, :size + shift] += tap[:, -shift:]
+                    dx_flat[:shift] += tap[-shift:]
         return dx
