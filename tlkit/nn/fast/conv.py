@@ -32,19 +32,7 @@ class Conv2D(readable.Conv2D):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._xpad: np.ndarray | None = None   # zero-bordered copy of the input
-        self._cols: np.ndarray | None = None   # im2col matrix of the last forward, plus a ones column
-        self._wb: np.ndarray | None = None     # [W; b] as one (kh*kw*Cin + 1, Cout) matrix
-        self._dwb: np.ndarray | None = None    # [dW; db] from one product
-        self._dense: tuple | None = None       # (block matrix, tap indices) for small maps
-        self._x: np.ndarray | None = None      # the input, on the dense path
-        self._tap_major = False                # cols stored transposed (one input channel)
-        self._wb_from: tuple | None = None     # the (weight, bias) that _wb holds, when reusable
-        self._big_from: tuple | None = None    # the same for the dense path's block matrix
-        self._in_shape: tuple[int, ...] | None = None
-        self._tap: np.ndarray | None = None    # one tap's share of dx, on the shifted col2im path
-        self._fill_plan: tuple | None = None   # (xpad, cols, views of them that _im2col copies through)
-        self._bias_at: int | None = None       # the bias row of _wb (column of _cols): last, or after kernel row 0
+        self.__dict__.update(_empty_scratch())
 
     def __getstate__(self) -> dict:
         """Copies and pickles carry the parameters and settings, never the scratch buffers.
@@ -53,12 +41,7 @@ class Conv2D(readable.Conv2D):
         detached arrays while the identity check still matched, and the copy would fill those
         instead of its own buffers and compute from stale windows. A copy starts empty instead.
         """
-        state = self.__dict__.copy()
-        fresh = {"_xpad": None, "_cols": None, "_wb": None, "_dwb": None, "_dense": None, "_x": None,
-                 "_tap_major": False, "_wb_from": None, "_big_from": None, "_in_shape": None, "_tap": None,
-                 "_fill_plan": None, "_bias_at": None}
-        state.update((key, value) for key, value in fresh.items() if key in state)
-        return state
+        return {**self.__dict__, **_empty_scratch()}
 
     def _use_dense(self, h: int, w: int) -> bool:
         kh, kw = self.kernel_size
@@ -384,3 +367,22 @@ class Conv2D(readable.Conv2D):
                 else:
                     dx_flat[:shift] += tap[-shift:]
         return dx
+
+
+def _empty_scratch() -> dict:
+    """The fast Conv2D's buffers kept between calls, empty: set at construction and in every copy."""
+    return {
+        "_xpad": None,        # zero-bordered copy of the input
+        "_cols": None,        # im2col matrix of the last forward, plus a ones column
+        "_wb": None,          # [W; b] as one (kh*kw*Cin + 1, Cout) matrix
+        "_dwb": None,         # [dW; db] from one product
+        "_dense": None,       # (block matrix, tap indices) for small maps
+        "_x": None,           # the input, on the dense path
+        "_tap_major": False,  # cols stored transposed (one input channel)
+        "_wb_from": None,     # the (weight, bias) that _wb holds, when reusable
+        "_big_from": None,    # the same for the dense path's block matrix
+        "_in_shape": None,
+        "_tap": None,         # one tap's share of dx, on the shifted col2im path
+        "_fill_plan": None,   # (xpad, cols, views of them that _im2col copies through)
+        "_bias_at": None,     # the bias row of _wb (column of _cols): last, or after kernel row 0
+    }
