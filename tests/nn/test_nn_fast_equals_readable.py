@@ -66,7 +66,11 @@ CONV_CASES = [
     (1, 16, 3, "same", (2, 28, 28)),
     (16, 32, 3, "same", (4, 8, 8)),
     (16, 32, 3, "same", (2, 14, 14)),
-    (32, 64, 3, "same", (4, 4, 4)),
+    (32, 64, 3, "same", (4, 4, 4)),   # Winograd path (4x4 maps)
+    (64, 64, 3, "same", (3, 4, 4)),   # Winograd path
+    (8, 16, 3, "same", (1, 4, 4)),    # Winograd path, the fewest channels it takes, one image
+    (4, 16, 3, "same", (2, 4, 4)),    # 4x4 map with too few channels for Winograd: im2col
+    (16, 32, 3, "same", (2, 4, 5)),   # not square: im2col
     (64, 64, 3, "same", (4, 2, 2)),   # small-map path
     (64, 64, 3, "same", (4, 1, 1)),   # small-map path, only the centre tap sees input
     (3, 5, 3, "same", (3, 2, 3)),     # small-map path, a non-square map
