@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 
 from tlkit.architectures import build_base, build_head
-from tlkit.nn import BatchNorm, Conv2D, MaxPool2D, engine, fast, softmax_cross_entropy
+from tlkit.nn import BatchNorm, Conv2D, MaxPool2D, ReLU, engine, fast, softmax_cross_entropy
+from tlkit.nn.fast import activations as fast_activations
 from tlkit.nn.network import Network
 
 TOL = 1e-5
@@ -173,6 +174,29 @@ def test_maxpool(make_twins, pool, shape, values) -> None:
     g = rng.standard_normal(out_r.shape).astype(np.float32)
     assert np.array_equal(fast_pool.backward(g), readable.backward(g))  # the same element of each window
     assert np.array_equal(fast_pool.infer(x), out_r)
+
+
+@pytest.mark.parametrize("inplace", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu(make_twins, inplace, dtype) -> None:
+    """Bit-identical (a max and a product by 0 or 1 are exact), zeros and -0.0 included."""
+    rng = np.random.default_rng(5)
+    readable, fast_relu = make_twins(lambda: ReLU(inplace=inplace))
+    x = rng.standard_normal((4, 3, 3, 5)).astype(dtype)
+    x[0, 0, 0, :2] = [0.0, -0.0]
+    out_r, out_f = readable.forward(x.copy(), training=True), fast_relu.forward(x.copy(), training=True)
+    assert np.array_equal(out_f, out_r) and out_f.dtype == out_r.dtype
+    g = rng.standard_normal(x.shape).astype(dtype)
+    assert np.array_equal(fast_relu.backward(g), readable.backward(g))
+
+
+def test_relu_above_the_shared_zeros_limit_and_the_buffer_stays_zero(monkeypatch, make_twins) -> None:
+    monkeypatch.setattr(fast_activations, "ZEROS_LIMIT", 10)
+    readable, fast_relu = make_twins(lambda: ReLU(inplace=True))
+    x = np.linspace(-1, 1, 24, dtype=np.float32).reshape(2, 3, 4)  # 24 > 10: the scalar path
+    assert np.array_equal(fast_relu.forward(x.copy(), training=True), readable.forward(x.copy(), training=True))
+    small = fast_activations.zeros_like(np.ones(8, np.float32))
+    assert not small.flags.writeable and not small.any()
 
 
 def test_maxpool_tie_rule_by_hand() -> None:

@@ -25,7 +25,7 @@ from .optimizers import ParamGroup
 
 # Layer outputs per chunk in inference (Network.infer): small enough that a chunk's activations
 # stay in the CPU cache from one layer to the next (the timings: benchmarks/README.md).
-INFER_CHUNK_FLOATS = 1 << 21
+INFER_CHUNK_FLOATS = 1 << 19
 
 
 def _run_infer(layers: list[Layer], x: np.ndarray) -> np.ndarray:
@@ -137,7 +137,7 @@ class Network:
         The batch goes through the whole network one chunk at a time: a chunk's activations
         and im2col matrices stay in the CPU cache from one layer to the next, where a batch of
         256 would go out to memory at every layer (benchmarks/README.md). ``chunk_size``
-        defaults to what keeps about 8 MB of layer outputs per chunk.
+        defaults to what keeps about 2 MB of layer outputs per chunk.
         """
         chunk_size = chunk_size or self.inference_chunk_size(x.shape[1:])
         plans = [block.inference_plan() for block in self.blocks]  # BatchNorms folded once per call
@@ -151,7 +151,7 @@ class Network:
         return out
 
     def inference_chunk_size(self, sample_shape: tuple[int, ...]) -> int:
-        """A power of two (16 to 1024) of samples whose layer outputs add up to ~2M floats."""
+        """A power of two (16 to 1024) of samples whose layer outputs add up to ~512K floats."""
         floats_per_sample = 0
         try:
             for block in self.blocks:

@@ -25,6 +25,7 @@ import numpy as np
 from tlkit.nn.activations import ReLU
 from tlkit.nn.batchnorm import BatchNorm
 from tlkit.nn.dense import Dense
+from tlkit.nn.fast.activations import relu
 from tlkit.nn.fast.conv import Conv2D
 from tlkit.nn.inference import fold_batchnorm
 from tlkit.nn.layer import Layer
@@ -86,7 +87,7 @@ class InferencePlan:
         inputs = x
         for step in self.steps:
             if step is RELU:  # in place, unless x is still the caller's array
-                x = np.maximum(x, 0) if np.may_share_memory(x, inputs) else np.maximum(x, 0, out=x)
+                x = relu(x) if np.may_share_memory(x, inputs) else relu(x, out=x)
             else:
                 x = step(x)
         return x
