@@ -333,20 +333,19 @@ def _row(r: dict) -> str:
 
 
 def targets(records: list[dict]) -> list[str]:
-    """The issue's targets, each with the value reached."""
+    """The targets (issue 12: at most PyTorch's time on its default CPU path, then toward 0.8x), each
+    with the value reached."""
     out = []
     full64 = [r for r in records if r["case"] == "full_step" and r["batch"] == 64]
     for r in full64:
-        cl = f", {r['ratio_cl']:.2f} vs channels_last (target <= 1.0)" if r["ratio_cl"] else ""
-        ok = r["ratio"] <= 0.8 and (r["ratio_cl"] is None or r["ratio_cl"] <= 1.0)
-        out.append(f"full step, batch 64, {r['model']}: {r['ratio']:.2f} vs default (target <= 0.8){cl} "
-                   f"-> {'met' if ok else 'NOT met'}")
+        cl = f", {r['ratio_cl']:.2f} vs channels_last" if r["ratio_cl"] else ""
+        out.append(f"full step, batch 64, {r['model']}: {r['ratio']:.2f} vs default{cl} (target <= 1.0, then 0.8) "
+                   f"-> {_verdict(r['ratio'])}")
     for r in records:
         if r["case"] == "extract":
-            ok = r["throughput_vs_best_torch"] >= 1.5
-            out.append(f"extract throughput, batch 256, {r['model']}: {r['tlkit_images_per_s']:,.0f} img/s, "
-                       f"{1 / r['ratio']:.2f}x default torch, {r['throughput_vs_best_torch']:.2f}x best torch "
-                       f"(target >= 1.5) -> {'met' if ok else 'NOT met'}")
+            out.append(f"extract, batch 256, {r['model']}: {r['ratio']:.2f} vs default "
+                       f"({r['tlkit_images_per_s']:,.0f} img/s, {r['throughput_vs_best_torch']:.2f}x best torch's "
+                       f"throughput) (target <= 1.0, then 0.8) -> {_verdict(r['ratio'])}")
     for model in ("simple", "medium", "deep", "cnn28", "mlp"):
         for b in BATCHES:
             full = [r for r in records if (r["model"], r["batch"], r["case"]) == (model, b, "full_step")]
@@ -356,6 +355,10 @@ def targets(records: list[dict]) -> list[str]:
                 out.append(f"head-only step on deep, batch 64: {f:.1f}x cheaper than the full step (target >= 5) "
                            f"-> {'met' if f >= 5 else 'NOT met'}")
     return out
+
+
+def _verdict(ratio: float) -> str:
+    return "met, also 0.8" if ratio <= 0.8 else "met" if ratio <= 1.0 else "NOT met"
 
 
 def head_table(records: list[dict]) -> str:

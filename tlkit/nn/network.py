@@ -127,8 +127,11 @@ class Network:
         """Output of every block; in training, the frozen blocks below the lowest trainable one
         take the inference fast path, since backward never reaches them."""
         lowest = self.lowest_trainable_index() if training else 0
-        for index, block in enumerate(self.blocks):
-            x = block.infer(x) if lowest is None or index < lowest else block.forward(x, training)
+        frozen = len(self.blocks) if lowest is None else lowest
+        if frozen:
+            x = self._infer_blocks(self.blocks[:frozen], x)
+        for block in self.blocks[frozen:]:
+            x = block.forward(x, training)
         return x
 
     def infer(self, x: np.ndarray, chunk_size: int | None = None) -> np.ndarray:
@@ -139,8 +142,12 @@ class Network:
         256 would go out to memory at every layer (benchmarks/README.md). ``chunk_size``
         defaults to what keeps about 2 MB of layer outputs per chunk.
         """
-        chunk_size = chunk_size or self.inference_chunk_size(x.shape[1:])
-        plans = [block.inference_plan() for block in self.blocks]  # BatchNorms folded once per call
+        return self._infer_blocks(self.blocks, x, chunk_size)
+
+    def _infer_blocks(self, blocks: list[Block], x: np.ndarray, chunk_size: int | None = None) -> np.ndarray:
+        """``blocks`` in inference mode, chunk by chunk (``infer``, and the frozen blocks of a training forward)."""
+        chunk_size = chunk_size or self.inference_chunk_size(x.shape[1:], blocks)
+        plans = [block.inference_plan() for block in blocks]  # BatchNorms folded once per call
         if len(x) <= chunk_size:
             return self._infer_chunk(plans, x)
         first = self._infer_chunk(plans, x[:chunk_size])
@@ -150,11 +157,12 @@ class Network:
             out[start:start + chunk_size] = self._infer_chunk(plans, x[start:start + chunk_size])
         return out
 
-    def inference_chunk_size(self, sample_shape: tuple[int, ...]) -> int:
-        """A power of two (16 to 1024) of samples whose layer outputs add up to ~512K floats."""
+    def inference_chunk_size(self, sample_shape: tuple[int, ...], blocks: list[Block] | None = None) -> int:
+        """A power of two (16 to 1024) of samples whose layer outputs (in ``blocks``, by default all)
+        add up to ~512K floats."""
         floats_per_sample = 0
         try:
-            for block in self.blocks:
+            for block in self.blocks if blocks is None else blocks:
                 for _, layer in block.layers:
                     sample_shape = layer.output_shape(sample_shape)
                     floats_per_sample += math.prod(sample_shape)
