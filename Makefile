@@ -70,18 +70,18 @@ screenshots: $(STAMP)
 	$(PY) tests/browser/screenshots.py
 
 notebooks: $(STAMP)
-	$(PY) -m tools.build_notebooks
+	$(PY) -m instructor.build_notebooks
 
 # Grade a class (see README, "Grading"): make grade SUBMISSIONS=dir OUT=new-dir [JOBS=2] [TIMEOUT=30] [ROSTER=file]
 JOBS ?= 2
 TIMEOUT ?= 30
 grade: $(STAMP)
 	@test -n "$(SUBMISSIONS)" -a -n "$(OUT)" || (echo "usage: make grade SUBMISSIONS=dir OUT=new-dir [JOBS=2] [TIMEOUT=30] [ROSTER=file]" && exit 2)
-	$(PY) -m tlkit.grading $(SUBMISSIONS) --out $(OUT) --jobs $(JOBS) --timeout $(TIMEOUT) $(if $(ROSTER),--roster $(ROSTER))
+	$(PY) -m instructor.grading $(SUBMISSIONS) --out $(OUT) --jobs $(JOBS) --timeout $(TIMEOUT) $(if $(ROSTER),--roster $(ROSTER))
 
 # The student bundle: notebooks built from solutions/, the library, no solutions, no hidden tests.
 release: $(STAMP)
-	$(PY) -m tools.release
+	$(PY) -m instructor.release
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[bench]"

@@ -8,8 +8,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tools import build_notebooks as notebook_build
-from tools.build_notebooks import NotebookBuildError, build, check, main, student_notebook
+from instructor import build_notebooks as notebook_build
+from instructor.build_notebooks import NotebookBuildError, build, check, main, student_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 STUB = 'raise NotImplementedError("Exercise: replace this line with your code")'

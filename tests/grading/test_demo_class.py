@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from grading import demo_class
-from tlkit.grading import sandbox
+from instructor.grading import sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(
@@ -46,7 +46,7 @@ def graded(tmp_path_factory):
     env["PYTHONPATH"] = str(ROOT)
     start = time.monotonic()
     proc = subprocess.run(
-        [sys.executable, "-m", "tlkit.grading", str(folder), "--out", str(out), "--jobs", "2",
+        [sys.executable, "-m", "instructor.grading", str(folder), "--out", str(out), "--jobs", "2",
          "--timeout", "5", "--roster", str(roster), "--exercises", ",".join(demo_class.IDS)],
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
     seconds = time.monotonic() - start

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tlkit.exercises.registry import all_exercises
-from tools.nbgrader_stamp import stamp_notebook
+from instructor.nbgrader_stamp import stamp_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions"
@@ -61,7 +61,7 @@ def test_solutions_are_stamped():
     for path in sorted(SOLUTIONS.glob("*.ipynb")):
         nb = json.loads(path.read_text(encoding="utf-8"))
         assert stamp_notebook(copy.deepcopy(nb), exercises) == [], (
-            f"{path.name}: run `flock /tmp/tlkit-nb.lock python -m tools.nbgrader_stamp`")
+            f"{path.name}: run `flock /tmp/tlkit-nb.lock python -m instructor.nbgrader_stamp`")
     stamped = {json.dumps(c["metadata"]["nbgrader"]["grade_id"])
                for p in SOLUTIONS.glob("*.ipynb")
                for c in json.loads(p.read_text(encoding="utf-8"))["cells"]
@@ -150,7 +150,7 @@ def test_autograde_gives_points_per_exercise(course):
 
 def test_hidden_points_gives_partial_credit_from_the_cases(capsys):
     from tlkit.exercises.registry import get_exercise
-    from tlkit.grading.hidden import hidden_points
+    from instructor.grading.hidden import hidden_points
 
     exercise = get_exercise("04.1")
 

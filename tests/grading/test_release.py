@@ -8,8 +8,8 @@ import tarfile
 
 import pytest
 
-from tools.build_notebooks import NotebookBuildError, strip_hidden_tests
-from tools.release import build_release, verify
+from instructor.build_notebooks import NotebookBuildError, strip_hidden_tests
+from instructor.release import build_release, verify
 
 
 def test_strip_hidden_tests_removes_the_region_and_its_markers():

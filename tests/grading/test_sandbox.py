@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tlkit.grading import sandbox
+from instructor.grading import sandbox
 
 ROOT_ONLY = pytest.mark.skipif(sandbox.isolation() != "namespaces",
                                reason="needs the namespace sandbox (Linux, run as root)")
@@ -42,7 +42,7 @@ def test_environment_is_whitelisted_and_the_result_pipe_works(mode, monkeypatch)
 
 @pytest.mark.parametrize("mode", MODES)
 def test_limits_set_by_the_child_bind_memory_and_file_size(mode):
-    code = ("import sys; from tlkit.grading.sandbox import set_limits\n"
+    code = ("import sys; from tlkit.exercises.runner import set_limits\n"
             "set_limits(512 << 20, 10, 64, 1 << 20)\n"
             "try:\n    bytearray(1 << 30)\nexcept MemoryError:\n    print('memory refused')\n"
             "import signal; signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"

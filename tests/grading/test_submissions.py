@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tlkit.grading.child import FrameError, encode_frame, parse_frames
-from tlkit.grading.report import feedback_names
-from tlkit.grading.submissions import (
+from tlkit.exercises.runner import FrameError, encode_frame, parse_frames
+from instructor.grading.report import feedback_names
+from instructor.grading.submissions import (
     extract_exercises,
     find_submissions,
     library_use,
@@ -169,7 +169,7 @@ def test_feedback_names_never_collide():
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tlkit.grading", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "instructor.grading", *args], capture_output=True,
                           text=True, timeout=120)
 
 
@@ -195,8 +195,8 @@ def test_cli_on_an_empty_class_writes_a_header_only_csv(tmp_path):
 
 def test_grading_without_isolation_still_works(tmp_path):
     """The "none" mode (no root): same grades for honest and stub work, rlimits applied."""
-    from tlkit.grading import sandbox
-    from tlkit.grading.grade import collect, grade_class
+    from instructor.grading import sandbox
+    from instructor.grading.grade import collect, grade_class
 
     right = ("### EXERCISE 04.1\ndef recommend_strategy(n, s):\n    if n < 1000:\n"
              "        return 'feature_extraction' if s == 'high' else 'fine_tuning'\n"

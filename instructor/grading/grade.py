@@ -24,9 +24,9 @@ from pathlib import Path
 from tlkit.exercises.plain import encode
 from tlkit.exercises.registry import Case, Exercise, exercise_ids, get_exercise
 from tlkit.exercises.scoring import score_outcomes
-from tlkit.grading import sandbox
-from tlkit.grading.child import FrameError, parse_frames
-from tlkit.grading.submissions import (
+from instructor.grading import sandbox
+from tlkit.exercises.runner import FrameError, parse_frames
+from instructor.grading.submissions import (
     ExerciseCode,
     Submission,
     extract_exercises,
@@ -149,7 +149,7 @@ def _read_into(sub: Submission, path: Path, course: list[str], exercises: list[s
 
 
 def _child_command(limits: sandbox.Limits) -> list[str]:
-    return [sys.executable, "-I", "-m", "tlkit.grading.child", sandbox.FD_TOKEN,
+    return [sys.executable, "-I", "-m", "tlkit.exercises.runner", sandbox.FD_TOKEN,
             *limits.child_args()]
 
 

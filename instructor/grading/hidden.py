@@ -1,13 +1,13 @@
 """Hidden tests for nbgrader: the code inside ``### BEGIN HIDDEN TESTS`` regions.
 
-``tools/nbgrader_stamp.py`` puts, right after every exercise cell of ``solutions/``, a
+``instructor/nbgrader_stamp.py`` puts, right after every exercise cell of ``solutions/``, a
 locked nbgrader grade cell whose hidden region ends with
 ``hidden_points("<id>", <the student's function or class>)``. Under
 ``nbgrader autograde`` that expression's value is the cell's output, which nbgrader
 reads as partial credit (points out of the cell's ``points``). The student release has
 the region removed.
 
-Unlike ``python -m tlkit.grading`` this runs in the student's own kernel, as nbgrader
+Unlike ``python -m instructor.grading`` this runs in the student's own kernel, as nbgrader
 does: a student who monkeypatches tlkit from the notebook can fool it. The hidden cases
 are still drawn at autograde time from ``os.urandom`` (never stored in the notebook).
 """
@@ -26,7 +26,7 @@ __all__ = ["hidden_points"]
 def hidden_points(exercise_id: str, obj: Any, *, seed: int | None = None,
                   verbose: bool = True) -> float:
     """Points of ``obj`` on the exercise's public and hidden cases (a float in [0, points])."""
-    from tlkit.grading.grade import new_seed
+    from instructor.grading.grade import new_seed
 
     exercise = get_exercise(exercise_id)
     if obj is exercise.reference:

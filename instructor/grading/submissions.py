@@ -235,7 +235,7 @@ def _near_misses(source: str) -> list[str]:
 
 def _definitions(source: str) -> str | None:
     """The top-level definitions of a helper cell (None: it does not parse)."""
-    from tlkit.grading.child import _strip_magics
+    from tlkit.exercises.runner import _strip_magics
 
     source = _strip_magics(source)
     try:
@@ -384,7 +384,7 @@ def library_use(code: ExerciseCode, exercise_name: str, library_names: tuple[str
 
 
 def _parse(source: str) -> ast.Module | None:
-    from tlkit.grading.child import _strip_magics
+    from tlkit.exercises.runner import _strip_magics
 
     try:
         return ast.parse(_strip_magics(source))

@@ -11,7 +11,7 @@ import statistics
 from pathlib import Path
 
 from tlkit.exercises.registry import get_exercise
-from tlkit.grading.grade import ClassRun, StudentRow
+from instructor.grading.grade import ClassRun, StudentRow
 
 __all__ = ["COLUMNS_AFTER", "fmt_points", "feedback_names", "write_csv", "write_feedback",
            "class_summary", "write_all"]

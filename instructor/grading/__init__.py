@@ -1,7 +1,7 @@
 """Course tooling, not the library: grade a class of filled-in notebooks.
 
-``python -m tlkit.grading SUBMISSIONS_DIR --out OUT_DIR [--jobs N] [--timeout S]
-[--roster FILE] [--exercises IDS]`` (see :mod:`tlkit.grading.cli`).
+``python -m instructor.grading SUBMISSIONS_DIR --out OUT_DIR [--jobs N] [--timeout S]
+[--roster FILE] [--exercises IDS]`` (see :mod:`instructor.grading.cli`).
 
 Modules: ``submissions`` (finding files, taking exercise cells out of notebooks, no code
 runs), ``sandbox`` (namespaces, limits, bounded reads), ``child`` (runs inside the sandbox;
@@ -13,7 +13,7 @@ __all__ = ["main"]
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point (see :mod:`tlkit.grading.cli`)."""
-    from tlkit.grading.cli import main as cli_main
+    """Command-line entry point (see :mod:`instructor.grading.cli`)."""
+    from instructor.grading.cli import main as cli_main
 
     return cli_main(argv)

@@ -2,8 +2,8 @@
 
 Usage (``make release`` runs the first form)::
 
-    python -m tools.release                         # build/tlkit-student/ and .tar.gz
-    python -m tools.release --out some/folder
+    python -m instructor.release                         # build/tlkit-student/ and .tar.gz
+    python -m instructor.release --out some/folder
 
 The bundle holds the student notebooks built fresh from ``solutions/`` (solution regions
 replaced by stubs, ``### BEGIN HIDDEN TESTS`` regions removed, outputs cleared), the
@@ -22,7 +22,7 @@ import sys
 import tarfile
 from pathlib import Path
 
-from tools.build_notebooks import BEGIN_HIDDEN, BEGIN_MARKER, END_MARKER, expected_notebooks
+from instructor.build_notebooks import BEGIN_HIDDEN, BEGIN_MARKER, END_MARKER, expected_notebooks
 
 __all__ = ["PACKAGES", "FILES", "build_release", "verify", "main"]
 
@@ -79,7 +79,7 @@ def verify(bundle: Path | str) -> None:
     """ValueError when the bundle holds solutions, hidden tests or solution code."""
     bundle = Path(bundle)
     problems = []
-    for forbidden in ("solutions", "tests", "tools", ".git"):
+    for forbidden in ("solutions", "tests", "tools", "instructor", ".git"):
         if (bundle / forbidden).exists():
             problems.append(f"{forbidden}/ is in the bundle")
     for path in sorted(bundle.rglob("*.ipynb")):
@@ -99,7 +99,7 @@ def verify(bundle: Path | str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.release",
+    parser = argparse.ArgumentParser(prog="python -m instructor.release",
                                      description="Write the student bundle (no solutions).")
     parser.add_argument("--out", default=str(ROOT / "build" / "tlkit-student"),
                         help="bundle folder (build/tlkit-student); the .tar.gz goes beside it")

@@ -1,4 +1,4 @@
-"""``python -m tlkit.grading SUBMISSIONS_DIR --out OUT_DIR [--jobs N] [--timeout S]
+"""``python -m instructor.grading SUBMISSIONS_DIR --out OUT_DIR [--jobs N] [--timeout S]
 [--roster FILE] [--exercises IDS]``: grade a class of filled-in notebooks.
 
 Writes ``OUT_DIR/grades.csv`` (student, one column per exercise id, total, max, flags,
@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 
 from tlkit.exercises.registry import exercise_ids
-from tlkit.grading import sandbox
-from tlkit.grading.grade import collect, grade_class
-from tlkit.grading.report import class_summary, write_all
-from tlkit.grading.submissions import read_roster
+from instructor.grading import sandbox
+from instructor.grading.grade import collect, grade_class
+from instructor.grading.report import class_summary, write_all
+from instructor.grading.submissions import read_roster
 
 __all__ = ["main", "progress_bar"]
 
@@ -46,7 +46,7 @@ def progress_bar(stream=None):
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m tlkit.grading",
+        prog="python -m instructor.grading",
         description="Grade the exercises of a class of filled-in notebooks, each student's "
         "code in its own sandbox.")
     parser.add_argument("submissions", metavar="SUBMISSIONS_DIR",

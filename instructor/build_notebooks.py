@@ -2,8 +2,8 @@
 
 Usage (from the repository root; ``make notebooks`` runs the first form)::
 
-    python -m tools.build_notebooks            # write notebooks/ from solutions/
-    python -m tools.build_notebooks --check    # exit 1 and list the files that drift
+    python -m instructor.build_notebooks            # write notebooks/ from solutions/
+    python -m instructor.build_notebooks --check    # exit 1 and list the files that drift
 
 For every ``solutions/*.ipynb`` the student version:
 
@@ -232,7 +232,7 @@ def check(solutions_dir: Path | str = "solutions",
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tools.build_notebooks",
+        prog="python -m instructor.build_notebooks",
         description="Generate the student notebooks from the solution notebooks.",
     )
     parser.add_argument("--solutions", default="solutions", help="source folder (solutions)")

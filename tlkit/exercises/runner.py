@@ -1,7 +1,7 @@
 """The grader's child process: one student's cells, one exercise, plain data out.
 
-Runs inside the sandbox (:mod:`tlkit.grading.sandbox`) as
-``python -I -m tlkit.grading.child RESULT_FD MEMORY CPU NPROC FSIZE``. It
+Runs inside the sandbox (:mod:`instructor.grading.sandbox`) as
+``python -I -m tlkit.exercises.runner RESULT_FD MEMORY CPU NPROC FSIZE``. It
 
 1. applies the rlimits to itself (soft = hard, so the student cannot raise them);
 2. reads the payload from stdin: the exercise id, the student's cells (the imports the
@@ -218,8 +218,6 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - runs in t
     """
     argv = sys.argv[1:] if argv is None else argv
     result_fd = int(argv[0])
-    from tlkit.grading.sandbox import set_limits
-
     set_limits(*(int(a) for a in argv[1:5]))
     _set_dumpable(False)
     payload = json.loads(sys.stdin.buffer.read().decode("utf-8"))
@@ -239,6 +237,19 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - runs in t
                             "reason": "malformed result channel (not JSON)"})
     _write_all(result_fd, out)
     os._exit(0)
+
+
+def set_limits(memory_bytes: int, cpu_seconds: int, max_processes: int,
+               max_file_bytes: int) -> None:
+    """Apply the rlimits to the calling process (soft = hard: they cannot be raised)."""
+    import resource
+
+    for which, value in ((resource.RLIMIT_AS, memory_bytes),
+                         (resource.RLIMIT_CPU, cpu_seconds),
+                         (resource.RLIMIT_NPROC, max_processes),
+                         (resource.RLIMIT_FSIZE, max_file_bytes),
+                         (resource.RLIMIT_CORE, 0)):
+        resource.setrlimit(which, (value, value))
 
 
 def _set_dumpable(flag: bool) -> None:

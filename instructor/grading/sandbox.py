@@ -26,7 +26,7 @@ that kill, and the process can read every file the grader can. The grader prints
 warning for this mode.
 
 In both modes the child applies rlimits to itself before any student code runs (see
-:mod:`tlkit.grading.child`): address space (memory), CPU seconds, number of
+:mod:`tlkit.exercises.runner`): address space (memory), CPU seconds, number of
 processes of its user, size of a written file.
 """
 
@@ -46,6 +46,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import tlkit
+
 __all__ = ["Limits", "Outcome", "FD_TOKEN", "isolation", "isolation_report", "run", "child_env"]
 
 FD_TOKEN = "{result_fd}"  # replaced in the command by the result pipe's descriptor number
@@ -53,6 +55,8 @@ NOBODY = 65534
 SLOT_UIDS = 61000  # parallel run k uses uid SLOT_UIDS + k (no account needed)
 _GRACE = 1.0  # seconds to keep reading after the main process exited
 STUDENT_HOME = "/home/student"
+# The only package of this repository the sandbox sees: the student's library (no grader, no references).
+_TLKIT_DIR = str(Path(tlkit.__file__).resolve().parent)
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,7 @@ class Limits:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
 
     def child_args(self) -> list[str]:
-        """The limits as command-line arguments of :mod:`tlkit.grading.child`."""
+        """The limits as command-line arguments of :mod:`tlkit.exercises.runner`."""
         return [str(self.memory_bytes), str(self.cpu_seconds), str(self.max_processes),
                 str(self.max_file_bytes)]
 
@@ -185,7 +189,7 @@ def _bind_targets() -> list[str]:
     """Host paths bound read-only into the sandbox's root."""
     paths = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
              "/etc/ld.so.cache", "/etc/passwd", "/etc/group", "/etc/localtime", "/etc/fonts",
-             sys.base_prefix, sys.prefix, str(Path(__file__).resolve().parents[1])]  # the tlkit package
+             sys.base_prefix, sys.prefix, _TLKIT_DIR]
     seen: list[str] = []
     for path in paths:
         if os.path.lexists(path) and path not in seen:
@@ -339,12 +343,3 @@ def _kill_group(process: subprocess.Popen) -> None:
         pass
 
 
-def set_limits(memory_bytes: int, cpu_seconds: int, max_processes: int,
-               max_file_bytes: int) -> None:
-    """Apply the rlimits to the calling process (soft = hard: they cannot be raised)."""
-    for which, value in ((resource.RLIMIT_AS, memory_bytes),
-                         (resource.RLIMIT_CPU, cpu_seconds),
-                         (resource.RLIMIT_NPROC, max_processes),
-                         (resource.RLIMIT_FSIZE, max_file_bytes),
-                         (resource.RLIMIT_CORE, 0)):
-        resource.setrlimit(which, (value, value))

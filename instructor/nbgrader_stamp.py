@@ -2,8 +2,8 @@
 
 Usage (under the notebook lock, from the repository root)::
 
-    flock /tmp/tlkit-nb.lock python -m tools.nbgrader_stamp          # write solutions/
-    python -m tools.nbgrader_stamp --check                            # exit 1 when stale
+    flock /tmp/tlkit-nb.lock python -m instructor.nbgrader_stamp          # write solutions/
+    python -m instructor.nbgrader_stamp --check                            # exit 1 when stale
 
 For every code cell whose first line is ``### EXERCISE <id>`` (an id of the exercise
 registry):
@@ -11,7 +11,7 @@ registry):
 * the exercise cell becomes an nbgrader *solution* cell (``grade_id`` ``ex<id>``);
 * right after it sits a locked *grade* cell (``grade_id`` ``hidden<id>``, the exercise's
   points) whose ``### BEGIN HIDDEN TESTS`` region calls
-  :func:`tlkit.grading.hidden.hidden_points`; it is inserted when missing and moved back
+  :func:`instructor.grading.hidden.hidden_points`; it is inserted when missing and moved back
   when it is elsewhere (after the check cell it would grade the fallback);
 * the check cell (the first code cell after it calling ``check("<id>", ...)``) is locked
   (``grade_id`` ``check<id>``).
@@ -30,7 +30,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tools.build_notebooks import render_notebook
+from instructor.build_notebooks import render_notebook
 
 __all__ = ["SCHEMA_VERSION", "hidden_source", "stamp_notebook", "main"]
 
@@ -56,7 +56,7 @@ def hidden_source(exercise_id: str, name: str) -> str:
     return (
         "# Hidden tests: the grader runs more cases on your code here; nothing to do in this cell.\n"
         "### BEGIN HIDDEN TESTS\n"
-        "from tlkit.grading.hidden import hidden_points\n\n"
+        "from instructor.grading.hidden import hidden_points\n\n"
         f'hidden_points("{exercise_id}", {name})\n'
         "### END HIDDEN TESTS\n"
     )
@@ -135,7 +135,7 @@ def _registry() -> dict[str, tuple[str, float]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.nbgrader_stamp",
+    parser = argparse.ArgumentParser(prog="python -m instructor.nbgrader_stamp",
                                      description="Stamp nbgrader metadata on solutions/.")
     parser.add_argument("--solutions", default="solutions")
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 when stale")
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
             with open(path, "w", encoding="utf-8", newline="\n") as handle:
                 handle.write(render_notebook(nb))
     if args.check and stale:
-        print(f"{stale} notebook(s) need `python -m tools.nbgrader_stamp`", file=sys.stderr)
+        print(f"{stale} notebook(s) need `python -m instructor.nbgrader_stamp`", file=sys.stderr)
         return 1
     return 0
 

@@ -1,0 +1,3 @@
+from instructor.grading.cli import main
+
+raise SystemExit(main())
