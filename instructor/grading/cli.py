@@ -13,11 +13,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from tlkit.exercises.registry import exercise_ids
 from instructor.grading import sandbox
 from instructor.grading.grade import collect, grade_class
 from instructor.grading.report import class_summary, write_all
 from instructor.grading.submissions import read_roster
+from tlkit.exercises.registry import exercise_ids
 
 __all__ = ["main", "progress_bar"]
 

@@ -21,11 +21,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tlkit.exercises.plain import encode
-from tlkit.exercises.registry import Case, Exercise, exercise_ids, get_exercise
-from tlkit.exercises.scoring import score_outcomes
 from instructor.grading import sandbox
-from tlkit.exercises.runner import FrameError, parse_frames
 from instructor.grading.submissions import (
     ExerciseCode,
     Submission,
@@ -34,6 +30,10 @@ from instructor.grading.submissions import (
     library_use,
     parse_notebook,
 )
+from tlkit.exercises.plain import encode
+from tlkit.exercises.registry import Case, Exercise, exercise_ids, get_exercise
+from tlkit.exercises.runner import FrameError, parse_frames
+from tlkit.exercises.scoring import score_outcomes
 
 __all__ = ["ExerciseGrade", "StudentRow", "ClassRun", "collect", "grade_class", "new_seed"]
 

@@ -10,8 +10,8 @@ import re
 import statistics
 from pathlib import Path
 
-from tlkit.exercises.registry import get_exercise
 from instructor.grading.grade import ClassRun, StudentRow
+from tlkit.exercises.registry import get_exercise
 
 __all__ = ["COLUMNS_AFTER", "fmt_points", "feedback_names", "write_csv", "write_feedback",
            "class_summary", "write_all"]

@@ -33,7 +33,6 @@ processes of its user, size of a written file.
 from __future__ import annotations
 
 import os
-import resource
 import selectors
 import shlex
 import shutil

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tlkit.exercises.registry import all_exercises
 from instructor.nbgrader_stamp import stamp_notebook
+from tlkit.exercises.registry import all_exercises
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions"
@@ -149,8 +149,8 @@ def test_autograde_gives_points_per_exercise(course):
 
 
 def test_hidden_points_gives_partial_credit_from_the_cases(capsys):
-    from tlkit.exercises.registry import get_exercise
     from instructor.grading.hidden import hidden_points
+    from tlkit.exercises.registry import get_exercise
 
     exercise = get_exercise("04.1")
 

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from tlkit.exercises.runner import FrameError, encode_frame, parse_frames
 from instructor.grading.report import feedback_names
 from instructor.grading.submissions import (
     extract_exercises,
@@ -20,6 +19,7 @@ from instructor.grading.submissions import (
     parse_notebook,
     read_roster,
 )
+from tlkit.exercises.runner import FrameError, encode_frame, parse_frames
 
 COURSE = ["01.1", "02.1", "04.1"]
 
