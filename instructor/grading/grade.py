@@ -3,7 +3,7 @@
 The instructor's process (this one) never runs student code. It draws the hidden cases
 from a per-run seed (``os.urandom``; the children only ever receive case inputs), sends
 each child the cases' inputs, accepts exactly one result frame back and compares the
-decoded outputs with :meth:`Exercise.expected` through
+decoded outputs with :func:`instructor.exercises.expected` (the reference's answers) through
 :func:`tlkit.exercises.scoring.score_outcomes` (strict types, points within
 [0, points]).
 """
@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from instructor import exercises as answer_key
 from instructor.grading import sandbox
 from instructor.grading.submissions import (
     ExerciseCode,
@@ -33,7 +34,6 @@ from instructor.grading.submissions import (
 from tlkit.exercises.plain import encode
 from tlkit.exercises.registry import Case, Exercise, exercise_ids, get_exercise
 from tlkit.exercises.runner import FrameError, parse_frames
-from tlkit.exercises.scoring import score_outcomes
 
 __all__ = ["ExerciseGrade", "StudentRow", "ClassRun", "collect", "grade_class", "new_seed"]
 
@@ -235,7 +235,7 @@ def _score(exercise: Exercise, cases: list[Case], outcome: sandbox.Outcome,
         return _zero(exercise, "crashed", f"{head}: CRASHED, the process stopped without a "
                      f"result; 0 points.", notes=notes + _stderr_note(outcome))
     try:
-        result = score_outcomes(exercise, cases, frame.get("outcomes"))
+        result = answer_key.score(exercise.id, cases, frame.get("outcomes"))
     except Exception as exc:  # noqa: BLE001 - an outcome the scorer cannot read costs the exercise
         return _zero(exercise, "rejected", f"{head}: REJECTED, the result could not be scored "
                      f"({type(exc).__name__}); 0 points.", notes=notes,
@@ -281,7 +281,7 @@ def grade_class(submissions: list[Submission], exercises: list[str], *, limits: 
     plans = {}
     for exercise_id in exercises:
         exercise = get_exercise(exercise_id)
-        cases = [*exercise.public_cases, *exercise.hidden_cases(seed)]
+        cases = [*exercise.public_cases, *answer_key.hidden_cases(exercise_id, seed)]
         plans[exercise_id] = (exercise, cases, [encode(c.inputs) for c in cases])
     rows = [StudentRow(s.student, flags=list(s.flags), errors=list(s.errors)) for s in submissions]
     tasks = []

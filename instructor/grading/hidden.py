@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from instructor import exercises as answer_key
 from tlkit.exercises.registry import get_exercise
 from tlkit.exercises.running import run_cases
-from tlkit.exercises.scoring import score_outcomes
 
 __all__ = ["hidden_points"]
 
@@ -29,14 +29,14 @@ def hidden_points(exercise_id: str, obj: Any, *, seed: int | None = None,
     from instructor.grading.grade import new_seed
 
     exercise = get_exercise(exercise_id)
-    if obj is exercise.reference:
+    if obj is answer_key.reference(exercise_id) or (obj is not None and obj is exercise.fallback_object()):
         if verbose:
-            print(f"Hidden tests: Exercise {exercise_id}: the course's reference was given, not "
-                  f"your code (the check cell's fallback, or a library answer); 0 points.")
+            print(f"Hidden tests: Exercise {exercise_id}: the course's reference or tlkit's fallback was given, "
+                  f"not your code; 0 points.")
         return 0.0
     seed = new_seed() if seed is None else seed
-    cases = [*exercise.public_cases, *exercise.hidden_cases(seed)]
-    result = score_outcomes(exercise, cases, run_cases(exercise, obj, cases))
+    cases = [*exercise.public_cases, *answer_key.hidden_cases(exercise_id, seed)]
+    result = answer_key.score(exercise_id, cases, run_cases(exercise, obj, cases))
     if verbose:
         print(f"Hidden tests: {result.summary}")
     return float(result.points)

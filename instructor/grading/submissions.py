@@ -48,9 +48,9 @@ IMPORTS_TAG = "imports"
 MAX_HELPER_CELLS = 5
 _MARKER = re.compile(r"^###[ ]EXERCISE[ ](\S+)[ \t]*$")
 _NEAR_MISS = re.compile(r"^\s*#+\s*e\s*x\s*e\s*r\s*c\s*i\s*s\s*e\b\s*[:#-]?\s*\d", re.IGNORECASE)
-_CHECK_CALL = re.compile(r"\b(check|solution_or_reference)\s*\(")
+_CHECK_CALL = re.compile(r"\b(check|solution_or_fallback)\s*\(")
 # names whose use in an exercise cell means the answer may come from tlkit itself
-_GENERIC_LIBRARY_NAMES = ("get_exercise", "all_exercises", "solution_or_reference", "reference",
+_GENERIC_LIBRARY_NAMES = ("get_exercise", "all_exercises", "solution_or_fallback", "reference",
                           "run_cases", "score_outcomes")
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from instructor import exercises as answer_key
 from tlkit.exercises import (
     Case,
     all_exercises,
@@ -23,8 +24,7 @@ from tlkit.exercises import (
     exercise_ids,
     get_exercise,
     run_cases,
-    score_outcomes,
-    solution_or_reference,
+    solution_or_fallback,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,7 +61,7 @@ def test_case_inputs_must_be_plain_data():
 
 def test_hidden_cases_depend_on_the_seed_only():
     for exercise in all_exercises():
-        a, b, c = exercise.hidden_cases(1), exercise.hidden_cases(1), exercise.hidden_cases(2)
+        a, b, c = (answer_key.hidden_cases(exercise.id, seed) for seed in (1, 1, 2))
         assert a and all(case.hidden for case in a)
         assert [encode(x.inputs) for x in a] == [encode(x.inputs) for x in b]
         assert [encode(x.inputs) for x in a] != [encode(x.inputs) for x in c]
@@ -90,7 +90,7 @@ def test_a_str_subclass_cannot_pass_04_1():
     cases = exercise.public_cases
     outcomes = [forged_ok(exercise, case, {"answers": [["fine_tuning"] * 3] *
                                            len(case.inputs["sizes"])}) for case in cases]
-    result = score_outcomes(exercise, cases, outcomes)
+    result = answer_key.score(exercise.id, cases, outcomes)
     assert 0 < result.n_passed < result.n_total  # only the cases whose answer is fine_tuning
     assert result.points == pytest.approx(10 * result.n_passed / result.n_total)
 
@@ -106,9 +106,9 @@ def test_a_str_subclass_cannot_pass_04_1():
 def test_outcomes_must_match_the_cases_one_to_one(mutate, problem):
     exercise = get_exercise("04.1")
     cases = exercise.public_cases
-    good = run_cases(exercise, exercise.reference, cases)
-    assert score_outcomes(exercise, cases, good).points == 10
-    result = score_outcomes(exercise, cases, mutate(good))
+    good = run_cases(exercise, answer_key.reference(exercise.id), cases)
+    assert answer_key.score(exercise.id, cases, good).points == 10
+    result = answer_key.score(exercise.id, cases, mutate(good))
     assert result.points == 0 and result.n_passed == 0 and result.status == "failed"
     assert all(problem in line for line in result.messages)
 
@@ -126,9 +126,9 @@ def test_outcomes_must_match_the_cases_one_to_one(mutate, problem):
 def test_malformed_or_forged_outcomes_fail_that_case_and_points_stay_capped(outcome):
     exercise = get_exercise("04.1")
     cases = exercise.public_cases
-    outcomes = run_cases(exercise, exercise.reference, cases)
+    outcomes = run_cases(exercise, answer_key.reference(exercise.id), cases)
     outcomes[0] = {"case": cases[0].name, "points": 1000, "result": {"points": 1000}, **outcome}
-    result = score_outcomes(exercise, cases, outcomes)
+    result = answer_key.score(exercise.id, cases, outcomes)
     assert result.n_passed == len(cases) - 1
     assert result.points == pytest.approx(10 * (len(cases) - 1) / len(cases))
     assert result.messages[0].startswith(f"{cases[0].name}: ")
@@ -154,7 +154,7 @@ def test_a_monkeypatched_numpy_in_the_student_process_changes_nothing(tmp_path):
     outcomes = json.loads(done.stdout)
     assert [o["status"] for o in outcomes] == ["ok"] * 6
     exercise = get_exercise("02.1")
-    result = score_outcomes(exercise, exercise.public_cases, outcomes)
+    result = answer_key.score(exercise.id, exercise.public_cases, outcomes)
     assert result.n_passed == 0 and result.points == 0 and result.status == "failed"
     # and the same answer patched in *this* process is caught by the strict decode+compare
     # (np.allclose is only patched in the child above)
@@ -173,10 +173,13 @@ def test_untouched_stub_is_not_done(exercise_id, capsys):
         f"Exercise {exercise_id} ({exercise.title}): NOT DONE: write your code in the exercise "
         "cell, run that cell, then run this check cell again.\n"
     )
-    assert solution_or_reference(exercise_id, stub) is exercise.reference
+    fallback = exercise.fallback_object()
+    assert solution_or_fallback(exercise_id, stub) is (stub if fallback is None else fallback)
     assert capsys.readouterr().out == (
-        f"Using the reference `{exercise.name}` for the rest of this notebook "
-        "(the exercise is not done yet).\n"
+        f"Using tlkit's `{exercise.fallback}` for the rest of this notebook (the exercise is not done yet).\n"
+        if fallback is not None else
+        f"Keeping your `{exercise.name}` (the exercise is not done yet): later cells that use it may fail "
+        "until it passes.\n"
     )
 
 
@@ -198,18 +201,19 @@ def test_a_crash_is_an_error_with_the_exception_and_its_line(exercise_id, capsys
 @pytest.mark.parametrize("exercise_id", exercise_ids())
 def test_the_reference_passes_public_and_hidden_cases(exercise_id):
     exercise = get_exercise(exercise_id)
-    for cases in (exercise.public_cases, exercise.hidden_cases(0), exercise.hidden_cases(99)):
-        outcomes = run_cases(exercise, exercise.reference, cases)
-        result = score_outcomes(exercise, cases, outcomes)
+    hidden = [answer_key.hidden_cases(exercise.id, seed) for seed in (0, 99)]
+    for cases in (exercise.public_cases, *hidden):
+        outcomes = run_cases(exercise, answer_key.reference(exercise.id), cases)
+        result = answer_key.score(exercise.id, cases, outcomes)
         assert result.status == "passed", result.messages
         assert result.points == exercise.points
 
 
 def test_checking_the_fallback_says_not_done(capsys):
     exercise = get_exercise("02.1")
-    result = check("02.1", exercise.reference)
+    result = check("02.1", exercise.fallback_object())
     assert result.status == "not_done"
-    assert "is the reference (the fallback)" in capsys.readouterr().out
+    assert "is tlkit's version (the fallback)" in capsys.readouterr().out
 
 
 def test_a_value_instead_of_a_function_is_reported(capsys):
@@ -235,7 +239,7 @@ def test_inputs_are_fresh_for_every_case():
 
 
 def test_a_half_written_class_is_failed_with_the_not_done_cases_counted(capsys):
-    reference = get_exercise("02.2").reference
+    reference = answer_key.reference("02.2")
 
     class OnlyPredictions(reference):
         def fit(self, *args, **kwargs):

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tlkit.exercises import all_exercises, exercise_ids, run_cases, score_outcomes
+from instructor import exercises as answer_key
+from tlkit.exercises import all_exercises, exercise_ids, run_cases
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,13 +50,13 @@ def test_every_exercise_has_one_cell_in_the_notebook_of_its_part():
 @pytest.mark.parametrize("exercise_id", exercise_ids())
 def test_the_solution_cell_scores_full_marks_and_the_stub_zero(exercise_id):
     exercise = next(e for e in all_exercises() if e.id == exercise_id)
-    cases = exercise.public_cases + exercise.hidden_cases(20261201)
+    cases = exercise.public_cases + answer_key.hidden_cases(exercise.id, 20261201)
     solved = defined(exercise_cells("solutions")[exercise_id][1], exercise.name)
-    result = score_outcomes(exercise, cases, run_cases(exercise, solved, cases))
+    result = answer_key.score(exercise.id, cases, run_cases(exercise, solved, cases))
     assert result.status == "passed", result.messages
     assert result.points == exercise.points
     stub_source = exercise_cells("notebooks")[exercise_id][1]
     assert "### BEGIN SOLUTION" not in stub_source and "NotImplementedError" in stub_source
     stub = defined(stub_source, exercise.name)  # the stub cell itself runs without error
-    result = score_outcomes(exercise, cases, run_cases(exercise, stub, cases))
+    result = answer_key.score(exercise.id, cases, run_cases(exercise, stub, cases))
     assert result.status == "not_done" and result.points == 0

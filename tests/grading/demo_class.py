@@ -244,9 +244,9 @@ atexit.register(_forge)
 def softmax_cross_entropy(logits, labels):
     return _library_loss(logits, labels)
 '''),
-        ("04.1", '''from tlkit.exercises import get_exercise
-recommend_strategy = get_exercise("04.1").reference
-''')), Expect(_zero_except(**{"02_1": None, "04_1": 10.0}),
+        ("04.1", '''from instructor.exercises import reference
+recommend_strategy = reference("04.1")
+''')), Expect(_zero_except(**{"02_1": None}),
               flags=("02.1: possible library answer", "04.1: possible library answer")))
     classmate = folder / "honest.ipynb"
     save("cheat_reads_files", notebook(("04.1", f'''import glob, json

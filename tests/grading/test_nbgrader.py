@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from instructor import exercises as answer_key
 from instructor.nbgrader_stamp import stamp_notebook
 from tlkit.exercises.registry import all_exercises
 
@@ -155,10 +156,10 @@ def test_hidden_points_gives_partial_credit_from_the_cases(capsys):
     exercise = get_exercise("04.1")
 
     def copied(dataset_size, task_similarity):
-        return exercise.reference(dataset_size, task_similarity)
+        return answer_key.reference(exercise.id)(dataset_size, task_similarity)
 
     assert hidden_points("04.1", copied, seed=3) == exercise.points
-    assert hidden_points("04.1", exercise.reference, seed=3) == 0.0  # the fallback itself
+    assert hidden_points("04.1", answer_key.reference(exercise.id), seed=3) == 0.0  # the fallback itself
 
     def stub(dataset_size, task_similarity):
         raise NotImplementedError

@@ -1,4 +1,4 @@
-"""The notebook's ``check`` and ``solution_or_reference``.
+"""The notebook's ``check`` and ``solution_or_fallback``.
 
 ``check`` runs an exercise's public cases in the notebook's own process, through the same
 two halves the grader uses (:func:`~tlkit.exercises.running.run_cases`, then
@@ -15,19 +15,19 @@ from tlkit.exercises.registry import get_exercise
 from tlkit.exercises.running import run_cases
 from tlkit.exercises.scoring import NOT_DONE, PASSED, ExerciseResult, score_outcomes
 
-__all__ = ["check", "solution_or_reference", "run_checks"]
+__all__ = ["check", "solution_or_fallback", "run_checks"]
 
 
 def run_checks(exercise_id: str, obj: Any) -> ExerciseResult:
     """The public cases of ``exercise_id`` on ``obj``, silently (no printing)."""
     exercise = get_exercise(exercise_id)
     cases = exercise.public_cases
-    if obj is exercise.reference:
-        # After `f = solution_or_reference(...)`, re-running only the check cell would
-        # check the reference: say so rather than report a pass.
+    if obj is not None and obj is exercise.fallback_object():
+        # After `f = solution_or_fallback(...)`, re-running only the check cell would
+        # check tlkit's own version: say so rather than report a pass.
         messages = [f"{case.name}: NOT DONE" for case in cases]
         summary = (f"Exercise {exercise.id} ({exercise.title}): NOT DONE: `{exercise.name}` "
-                   f"is the reference (the fallback); run the cell with your code again, then "
+                   f"is tlkit's version (the fallback); run the cell with your code again, then "
                    f"this check cell.")
         return ExerciseResult(exercise.id, NOT_DONE, 0.0, float(exercise.points), 0,
                               len(cases), messages, ["not_done"] * len(cases), summary)
@@ -37,7 +37,7 @@ def run_checks(exercise_id: str, obj: Any) -> ExerciseResult:
                               f"define, got a {type(obj).__name__}"} for case in cases]
     else:
         outcomes = run_cases(exercise, obj, cases)
-    return score_outcomes(exercise, cases, outcomes)
+    return score_outcomes(exercise, cases, outcomes, [exercise.public_expected(c) for c in cases])
 
 
 def check(exercise_id: str, obj: Any, *, verbose: bool = True) -> ExerciseResult:
@@ -52,8 +52,8 @@ def check(exercise_id: str, obj: Any, *, verbose: bool = True) -> ExerciseResult
     return result
 
 
-def solution_or_reference(exercise_id: str, obj: Any) -> Any:
-    """``obj`` when it passes every public case, else the reference; prints which one is used."""
+def solution_or_fallback(exercise_id: str, obj: Any) -> Any:
+    """``obj`` when it passes every public case, else tlkit's own version; prints which one is used."""
     exercise = get_exercise(exercise_id)
     result = run_checks(exercise_id, obj)
     if result.status == PASSED:
@@ -61,5 +61,9 @@ def solution_or_reference(exercise_id: str, obj: Any) -> Any:
         return obj
     why = ("the exercise is not done yet" if result.status == NOT_DONE
            else "yours does not pass every case yet")
-    print(f"Using the reference `{exercise.name}` for the rest of this notebook ({why}).")
-    return exercise.reference
+    fallback = exercise.fallback_object()
+    if fallback is None:
+        print(f"Keeping your `{exercise.name}` ({why}): later cells that use it may fail until it passes.")
+        return obj
+    print(f"Using tlkit's `{exercise.fallback}` for the rest of this notebook ({why}).")
+    return fallback

@@ -20,16 +20,6 @@ from tlkit.exercises.compare import expect_array, type_name
 from tlkit.exercises.registry import Case, CheckFailure, Exercise
 
 
-def extract_in_batches(extract_fn: Callable, X: np.ndarray, batch_size: int) -> np.ndarray:
-    """Reference: ``extract_fn`` on slices ``X[i:i + batch_size]``, stacked as float32."""
-    X = np.asarray(X)
-    parts = [
-        np.asarray(extract_fn(X[start:start + batch_size]), dtype=np.float32)
-        for start in range(0, len(X), batch_size)
-    ]
-    return np.concatenate(parts, axis=0)
-
-
 def make_extractor(weights: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
     """A tiny stand-in for ``PretrainedModel.extract_features``: relu(flatten(x) @ weights)."""
 
@@ -118,20 +108,6 @@ PUBLIC_CASES = (
 )
 
 
-def make_hidden_cases(rng: np.random.Generator) -> tuple[Case, ...]:
-    cases = []
-    for index in range(6):
-        n = int(rng.integers(1, 41))
-        batch_size = int(rng.integers(1, 17))
-        in_shape = (int(rng.integers(2, 7)),) if index % 2 == 0 else (
-            int(rng.integers(2, 5)), int(rng.integers(2, 5)))
-        dtype = np.float64 if index == 5 else np.float32
-        cases.append(_case(f"hidden {index + 1}: N={n}, batch_size={batch_size}", n,
-                           batch_size, in_shape, int(rng.integers(2**31)), dtype,
-                           n_features=int(rng.integers(2, 9)), hidden=True))
-    return tuple(cases)
-
-
 EXERCISE = Exercise(
     id="01.1",
     part=1,
@@ -143,9 +119,7 @@ EXERCISE = Exercise(
         "slices of X of at most batch_size rows and stack the results into one float32 "
         "array, equal to extract_fn(X)."
     ),
-    reference=extract_in_batches,
     public_cases=PUBLIC_CASES,
-    make_hidden_cases=make_hidden_cases,
     apply=apply,
     compare=compare,
     hints={

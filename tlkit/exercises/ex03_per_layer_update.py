@@ -18,24 +18,6 @@ from tlkit.exercises.compare import expect_array, fmt, type_name
 from tlkit.exercises.registry import Case, CheckFailure, Exercise
 
 
-def per_layer_sgd_update(
-    weights: dict[str, np.ndarray],
-    grads: dict[str, np.ndarray],
-    base_lr: float,
-    multipliers: dict[str, float],
-    frozen: set[str],
-) -> dict[str, np.ndarray]:
-    """Reference: a new dict of updated weights; frozen ones copied unchanged."""
-    new_weights = {}
-    for name, w in weights.items():
-        if name in frozen:
-            new_weights[name] = w.copy()
-        else:
-            step = base_lr * multipliers.get(name, 1.0) * grads[name]
-            new_weights[name] = (w - step).astype(w.dtype, copy=False)
-    return new_weights
-
-
 def apply(fn: Callable, inputs: dict[str, Any]) -> dict[str, Any]:
     weights, grads = inputs["weights"], inputs["grads"]
     multipliers, frozen = inputs["multipliers"], set(inputs["frozen"])
@@ -106,21 +88,6 @@ PUBLIC_CASES = (
 )
 
 
-def make_hidden_cases(rng: np.random.Generator) -> tuple[Case, ...]:
-    cases = []
-    for index in range(6):
-        k = int(rng.integers(1, 6))
-        names = [f"layer{i}" for i in range(1, k + 1)] + ["head"]
-        frozen = [n for n in names[:-1] if rng.random() < 0.4]
-        multipliers = {n: float(rng.choice([0.01, 0.1, 0.5, 1.0, 2.0])) for n in names
-                       if rng.random() < 0.7}
-        base_lr = float(rng.choice([0.001, 0.01, 0.1, 0.3]))
-        cases.append(_case(f"hidden {index + 1}: {len(names)} blocks, {len(frozen)} frozen",
-                           names, base_lr, multipliers, frozen, int(rng.integers(2**31)),
-                           drop_frozen_grads=bool(index % 2), hidden=True))
-    return tuple(cases)
-
-
 EXERCISE = Exercise(
     id="03.1",
     part=3,
@@ -132,9 +99,7 @@ EXERCISE = Exercise(
         "dict with w - base_lr * multipliers.get(name, 1.0) * grads[name] for every "
         "trainable name and the frozen arrays unchanged; do not modify the inputs."
     ),
-    reference=per_layer_sgd_update,
     public_cases=PUBLIC_CASES,
-    make_hidden_cases=make_hidden_cases,
     apply=apply,
     compare=compare,
     hints={

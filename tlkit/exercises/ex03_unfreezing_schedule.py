@@ -17,21 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from tlkit.exercises.compare import fmt, type_name
 from tlkit.exercises.registry import Case, CheckFailure, Exercise
-
-
-def blocks_training_at(epoch: int, blocks: list[str], warmup_epochs: int,
-                       unfreeze_every: int | None) -> list[str]:
-    """Reference: the blocks (bottom to top) and the head that train in ``epoch``."""
-    if epoch < warmup_epochs:
-        return ["head"]
-    if unfreeze_every is None:
-        return list(blocks) + ["head"]
-    count = 1 + (epoch - warmup_epochs) // unfreeze_every
-    return list(blocks[max(len(blocks) - count, 0):]) + ["head"]
 
 
 def apply(fn: Callable, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -89,18 +76,6 @@ PUBLIC_CASES = (
 )
 
 
-def make_hidden_cases(rng: np.random.Generator) -> tuple[Case, ...]:
-    cases = []
-    for index in range(5):
-        k = int(rng.integers(1, 7))
-        warmup = int(rng.integers(0, 4))
-        every = None if index == 0 else int(rng.integers(1, 4))
-        epochs = int(rng.integers(3, 13))
-        cases.append(_case(f"hidden {index + 1}: {k} blocks, warm-up {warmup}, every {every}",
-                           k, warmup, every, epochs, first=int(rng.integers(1, 4)), hidden=True))
-    return tuple(cases)
-
-
 EXERCISE = Exercise(
     id="03.2",
     part=3,
@@ -113,9 +88,7 @@ EXERCISE = Exercise(
         "warm-up; then every block (unfreeze_every=None) or the top "
         "1 + (epoch - warmup_epochs) // unfreeze_every blocks."
     ),
-    reference=blocks_training_at,
     public_cases=PUBLIC_CASES,
-    make_hidden_cases=make_hidden_cases,
     apply=apply,
     compare=compare,
     hints={

@@ -20,7 +20,6 @@ time and return a known accuracy.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -31,20 +30,6 @@ from tlkit.exercises.compare import fmt, type_name
 from tlkit.exercises.registry import Case, CheckFailure, Exercise
 
 MAX_SECONDS = 30.0  # a timing above this is not a wall time of the call
-
-
-def compare_strategies(arms: dict, X, y, update_budget: int) -> dict[str, dict]:
-    """Reference: train every arm with the same number of updates; time each call."""
-    results = {}
-    for name, (train_fn, batch_size) in arms.items():
-        steps = math.ceil(len(X) / batch_size)
-        epochs = max(1, math.ceil(update_budget / steps))
-        start = time.perf_counter()
-        accuracy = train_fn(X, y, epochs, batch_size)
-        seconds = time.perf_counter() - start
-        results[name] = {"epochs": epochs, "updates": epochs * steps, "seconds": seconds,
-                         "accuracy": accuracy}
-    return results
 
 
 def apply(fn: Callable, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -149,18 +134,6 @@ PUBLIC_CASES = (
 )
 
 
-def make_hidden_cases(rng: np.random.Generator) -> tuple[Case, ...]:
-    names = ["feature_extraction", "fine_tuning", "from_scratch"]
-    cases = []
-    for index in range(4):
-        n, budget = int(rng.integers(1, 300)), int(rng.integers(1, 120))
-        chosen = [name for name in names if rng.random() < 0.8] or ["fine_tuning"]
-        arms = [(name, int(rng.choice([4, 8, 16, 32, 64, 100])),
-                 float(rng.integers(0, 17)) / 16) for name in chosen]
-        cases.append(_case(f"hidden {index + 1}: N={n}, budget {budget}", n, budget, arms, True))
-    return tuple(cases)
-
-
 EXERCISE = Exercise(
     id="04.2",
     part=4,
@@ -173,9 +146,7 @@ EXERCISE = Exercise(
         "train_fn(X, y, epochs, batch_size) with time.perf_counter(); return {name: {'epochs', "
         "'updates', 'seconds', 'accuracy'}} in the order of arms."
     ),
-    reference=compare_strategies,
     public_cases=PUBLIC_CASES,
-    make_hidden_cases=make_hidden_cases,
     apply=apply,
     compare=compare,
     hints={

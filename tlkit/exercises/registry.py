@@ -4,24 +4,29 @@ An exercise lives in its own module (``ex01_batched_features.py``, ...) that def
 ``EXERCISE = Exercise(...)``. This module lists those modules. Ids are stable
 ("<part>.<number>", such as "03.1"): the notebooks, the grading CSV and the tests use them.
 
-The split that makes checking unforgeable (see ``/work/briefs/EXERCISE_API.md``):
+The split that makes checking unforgeable:
 
 * a :class:`Case` holds plain-data inputs only;
 * ``exercise.apply(student_object, inputs)`` runs in the student's process and returns
   plain data (:mod:`tlkit.exercises.plain` encodes it, strictly);
-* ``exercise.compare(case, expected, got)`` runs in the instructor's process on decoded
+* ``exercise.compare(case, expected, got)`` runs in the checking process on decoded
   data and raises :class:`CheckFailure` for a wrong answer.
+
+The answer key is not here. The expected answers of the public cases ship as data
+(``public_expected.json``, written by the instructor's ``python -m instructor.exercises
+--write-expected``); the reference solutions and the hidden cases stay on the
+instructor's side (``instructor/exercises/``), which never ships to students.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from tlkit.exercises.plain import decode, encode
 
@@ -33,7 +38,11 @@ __all__ = [
     "get_exercise",
     "exercise_ids",
     "all_exercises",
+    "PUBLIC_EXPECTED_FILE",
+    "case_key",
 ]
+
+PUBLIC_EXPECTED_FILE = Path(__file__).with_name("public_expected.json")
 
 # Modules that define one EXERCISE each, in course order.
 _EXERCISE_MODULES = (
@@ -93,7 +102,7 @@ GENERIC_HINTS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Exercise:
-    """An exercise: what the student writes, the reference answer, the cases and the checks."""
+    """An exercise: what the student writes, its public cases and the checks (no answer key)."""
 
     id: str
     part: int
@@ -101,13 +110,12 @@ class Exercise:
     name: str
     points: float
     description: str
-    reference: Callable
     public_cases: tuple[Case, ...]
-    make_hidden_cases: Callable[[np.random.Generator], tuple[Case, ...]]
     apply: Callable[[Any, Mapping], Any]
     compare: Callable[[Case, Any, Any], None]
     hints: Mapping[str, str]
     library_names: tuple[str, ...] = ()
+    fallback: str | None = None  # dotted name of the tlkit object a notebook uses while the exercise is not done
 
     def __post_init__(self) -> None:
         if not _ID_PATTERN.fullmatch(self.id) or int(self.id[:2]) != self.part:
@@ -123,29 +131,22 @@ class Exercise:
         if not (self.points > 0):
             raise ValueError(f"exercise {self.id}: points must be > 0, got {self.points!r}")
 
-    @property
-    def function_name(self) -> str:
-        """Old name of :attr:`name` (the function or class the student's cell defines)."""
-        return self.name
+    def public_expected(self, case: Case) -> Any:
+        """The shipped expected answer of a public case, as decoded plain data."""
+        answers = _public_answers().get(self.id, {})
+        entry = answers.get(case.name)
+        if entry is None or entry["inputs"] != case_key(case):
+            raise RuntimeError(f"exercise {self.id}: no shipped answer for the public case "
+                               f"{case.name!r} with these inputs; run `python -m instructor.exercises "
+                               f"--write-expected`")
+        return decode(entry["answer"])
 
-    def hidden_cases(self, seed: int) -> tuple[Case, ...]:
-        """Hidden cases drawn from ``seed`` (a seed the student never sees)."""
-        if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-            raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-        cases = tuple(self.make_hidden_cases(np.random.default_rng(int(seed))))
-        names = [case.name for case in (*self.public_cases, *cases)]
-        if len(set(names)) != len(names):
-            raise RuntimeError(f"exercise {self.id}: hidden case names repeat: {names}")
-        return cases
-
-    def expected(self, case: Case) -> Any:
-        """The reference's answer for ``case``, as decoded plain data."""
-        key = (self.id, case.name, encode(case.inputs))
-        if key not in _EXPECTED_CACHE:
-            if len(_EXPECTED_CACHE) > 4096:
-                _EXPECTED_CACHE.clear()
-            _EXPECTED_CACHE[key] = encode(self.apply(self.reference, case.fresh_inputs()))
-        return decode(_EXPECTED_CACHE[key])
+    def fallback_object(self) -> Any:
+        """The tlkit object a notebook falls back to (None when the exercise has none)."""
+        if self.fallback is None:
+            return None
+        module, _, attribute = self.fallback.rpartition(".")
+        return getattr(importlib.import_module(module), attribute)
 
     def hint(self, kind: str) -> str:
         """The hint for a kind of failure (the default hint for an unknown kind)."""
@@ -154,7 +155,20 @@ class Exercise:
         return GENERIC_HINTS.get(kind, self.hints["default"])
 
 
-_EXPECTED_CACHE: dict[tuple[str, str, str], str] = {}
+def case_key(case: Case) -> str:
+    """The plain-data text of a case's inputs: a shipped answer belongs to exactly these inputs."""
+    return encode(case.inputs)
+
+
+_PUBLIC_ANSWERS: dict[str, dict[str, dict[str, str]]] = {}
+
+
+def _public_answers() -> dict[str, dict[str, dict[str, str]]]:
+    if not _PUBLIC_ANSWERS:
+        _PUBLIC_ANSWERS.update(json.loads(PUBLIC_EXPECTED_FILE.read_text(encoding="utf-8")))
+    return _PUBLIC_ANSWERS
+
+
 _REGISTRY: dict[str, Exercise] = {}
 
 

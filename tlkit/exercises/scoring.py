@@ -1,7 +1,9 @@
-"""The instructor side: decode the student's outcomes, compare with the reference, score.
+"""Decode the student's outcomes, compare them with the expected answers, score.
 
 Nothing here runs student code. ``score_outcomes`` trusts only the decoded plain data
-(exact built-in types and fresh arrays) and the exercise's own reference and compare.
+(exact built-in types and fresh arrays), the expected answers its caller passes (the shipped
+public answers in a notebook, the instructor's reference in the grader) and the exercise's
+own compare.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ def _short(text: str) -> str:
     return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 3] + "..."
 
 
-def _judge(exercise: Exercise, case: Case, outcome: Any) -> tuple[str, str, str]:
+def _judge(exercise: Exercise, case: Case, outcome: Any, expected: Any) -> tuple[str, str, str]:
     """(verdict, kind, message) for one case: verdict "pass", "fail", "error" or "not_done"."""
     if type(outcome) is not dict or type(outcome.get("status")) is not str:
         return "fail", "malformed", "the outcome of this case is malformed"
@@ -72,7 +74,6 @@ def _judge(exercise: Exercise, case: Case, outcome: Any) -> tuple[str, str, str]
         got = decode(outcome["output"])
     except PlainDataError as exc:
         return "fail", "wrong_type", f"the result could not be read: {_short(str(exc))}"
-    expected = exercise.expected(case)
     try:
         exercise.compare(case, expected, got)
     except CheckFailure as failure:
@@ -83,14 +84,19 @@ def _judge(exercise: Exercise, case: Case, outcome: Any) -> tuple[str, str, str]
     return "pass", "", ""
 
 
-def score_outcomes(exercise: Exercise, cases: Sequence[Case],
-                   outcomes: Sequence[dict]) -> ExerciseResult:
+def score_outcomes(exercise: Exercise, cases: Sequence[Case], outcomes: Sequence[dict],
+                   expected: Sequence[Any]) -> ExerciseResult:
     """Score ``outcomes`` (from :func:`~tlkit.exercises.running.run_cases`) against ``cases``.
+
+    ``expected[i]`` is the decoded expected answer of ``cases[i]``.
 
     Outcomes must match the cases one to one by name; otherwise every case fails.
     Points: ``exercise.points * passed / total``, within [0, points].
     """
     cases = list(cases)
+    expected = list(expected)
+    if len(expected) != len(cases):
+        raise ValueError(f"expected must hold one answer per case: {len(expected)} for {len(cases)} cases")
     names = [case.name for case in cases]
     max_points = float(exercise.points)
     problem = None
@@ -116,8 +122,8 @@ def score_outcomes(exercise: Exercise, cases: Sequence[Case],
         )
     by_name = {o["case"]: o for o in outcomes}
     verdicts, messages, kinds, hints = [], [], [], []
-    for case in cases:
-        verdict, kind, message = _judge(exercise, case, by_name[case.name])
+    for case, want in zip(cases, expected, strict=True):
+        verdict, kind, message = _judge(exercise, case, by_name[case.name], want)
         verdicts.append(verdict)
         kinds.append(kind)
         label = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "not_done": "NOT DONE"}[verdict]
