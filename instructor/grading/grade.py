@@ -101,7 +101,8 @@ def new_seed() -> int:
 def collect(root: Path | str, exercises: list[str], roster: list[str] | None = None
             ) -> list[Submission]:
     """One Submission per student found or on the roster, in roster then name order."""
-    found = find_submissions(root)
+    problems: dict[str, list[str]] = {}
+    found = find_submissions(root, problems)
     students = list(roster or [])
     students += [s for s in sorted(found) if s not in students]
     course = exercise_ids()
@@ -112,6 +113,7 @@ def collect(root: Path | str, exercises: list[str], roster: list[str] | None = N
             sub.flags.append("not on the roster")
         if not sub.files:
             sub.errors.append("no submission")
+        sub.errors.extend(problems.get(student, []))
         for path in sub.files:
             _read_into(sub, path, course, exercises)
         out.append(sub)

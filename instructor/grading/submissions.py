@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,10 @@ from typing import Any
 
 __all__ = [
     "MAX_NOTEBOOK_BYTES",
+    "MAX_JSON_ITEMS",
+    "MAX_CELL_CHARS",
+    "MAX_FOLDER_DEPTH",
+    "MAX_FOLDER_ENTRIES",
     "Cell",
     "ExerciseCode",
     "Submission",
@@ -43,7 +48,11 @@ __all__ = [
     "library_use",
 ]
 
-MAX_NOTEBOOK_BYTES = 20 << 20
+MAX_NOTEBOOK_BYTES = 20 << 20  # a notebook file, before anything is parsed
+MAX_JSON_ITEMS = 1_000_000  # values json.loads may build (~70 MB at most)
+MAX_CELL_CHARS = 64 << 10  # a code cell's source, before it is parsed (ast) or sent
+MAX_FOLDER_DEPTH = 16  # folder levels searched in a student's folder
+MAX_FOLDER_ENTRIES = 10_000  # entries listed in a student's folder
 IMPORTS_TAG = "imports"
 MAX_HELPER_CELLS = 5
 _MARKER = re.compile(r"^###[ ]EXERCISE[ ](\S+)[ \t]*$")
@@ -115,25 +124,67 @@ def read_roster(path: Path | str) -> list[str]:
     return students
 
 
-def find_submissions(root: Path | str) -> dict[str, list[Path]]:
-    """Student id -> their files (sorted); a file that is not a notebook is listed too."""
+def find_submissions(root: Path | str, problems: dict[str, list[str]] | None = None
+                     ) -> dict[str, list[Path]]:
+    """Student id -> their files (sorted); a file that is not a notebook is listed too.
+
+    Student folders are searched iteratively (no recursion, so no depth can crash the
+    grader), at most :data:`MAX_FOLDER_DEPTH` levels and :data:`MAX_FOLDER_ENTRIES`
+    entries deep; what could not be searched is added to ``problems[student]`` (when a
+    dict is given), which the grader turns into that student's error column.
+    """
     root = Path(root)
     found: dict[str, list[Path]] = {}
     for entry in sorted(root.iterdir()):
         if entry.name.startswith("."):
             continue
         if entry.is_dir() and not entry.is_symlink():
-            paths = found.setdefault(entry.name, [])
-            for path in sorted(entry.rglob("*")):
-                rel = path.relative_to(entry).parts
-                if any(part.startswith(".") for part in rel):
-                    continue
-                if path.suffix.lower() == ".ipynb" and not path.is_dir():
-                    paths.append(path)
+            paths, trouble = _notebooks_in(entry)
+            found.setdefault(entry.name, []).extend(paths)
+            if trouble and problems is not None:
+                problems.setdefault(entry.name, []).extend(trouble)
         else:  # a file, a link, a pipe...: a row either way (reading says what is wrong)
             student = entry.name[: -len(entry.suffix)] if entry.suffix else entry.name
             found.setdefault(student, []).append(entry)
+    for paths in found.values():
+        paths.sort()
     return found
+
+
+def _notebooks_in(folder: Path) -> tuple[list[Path], list[str]]:
+    """The ``*.ipynb`` entries under ``folder`` (links included: reading refuses them),
+    hidden names skipped; a stack, not recursion; bounded depth and entry count."""
+    found: list[Path] = []
+    problems: list[str] = []
+    stack: list[tuple[str, int]] = [(str(folder), 0)]
+    entries = 0
+    too_deep = False
+    while stack:
+        current, depth = stack.pop()
+        try:
+            with os.scandir(current) as listing:
+                for entry in listing:
+                    entries += 1
+                    if entries > MAX_FOLDER_ENTRIES:
+                        problems.append(f"the folder holds more than {MAX_FOLDER_ENTRIES} "
+                                        f"entries; the rest was not searched")
+                        return found, problems
+                    if entry.name.startswith("."):
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        if depth + 1 >= MAX_FOLDER_DEPTH:
+                            too_deep = True
+                        else:
+                            stack.append((entry.path, depth + 1))
+                    elif entry.name.lower().endswith(".ipynb"):
+                        found.append(Path(entry.path))
+        except OSError as exc:
+            rel = os.path.relpath(current, folder) if len(current) < 4096 else "a deep folder"
+            problems.append(f"{_short(rel, 80)}: cannot be searched ({exc.strerror or exc})")
+    if too_deep:
+        problems.append(f"folders nested more than {MAX_FOLDER_DEPTH} levels deep; nothing "
+                        f"deeper was searched")
+    return found, problems
 
 
 # --------------------------------------------------------------------------------------
@@ -141,18 +192,44 @@ def find_submissions(root: Path | str) -> dict[str, list[Path]]:
 # --------------------------------------------------------------------------------------
 
 
+_JSON_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[{,:]')
+
+
+def _json_items(data: bytes) -> int:
+    """About how many values json.loads would build: strings and ``[ { , :`` outside
+    strings (each value but a container's first follows a comma or a colon). Stops
+    counting past :data:`MAX_JSON_ITEMS`."""
+    count = 0
+    for _ in _JSON_TOKEN.finditer(data):
+        count += 1
+        if count > MAX_JSON_ITEMS:
+            break
+    return count
+
+
 def _load_json(path: Path) -> Any:
+    """The file's JSON, refused before parsing when it is too large or holds so many items
+    that json.loads would build far more objects than a notebook has."""
     if path.is_symlink():
         raise ValueError("a symbolic link, not read")
     if not path.is_file():
         raise ValueError("not a regular file, not read")
     size = path.stat().st_size
     if size > MAX_NOTEBOOK_BYTES:
-        raise ValueError(f"{size} bytes, more than the {MAX_NOTEBOOK_BYTES} allowed")
+        raise ValueError(f"{size} bytes, more than the {MAX_NOTEBOOK_BYTES} bytes a notebook may "
+                         f"have; not read")
+    with open(path, "rb") as handle:
+        data = handle.read(MAX_NOTEBOOK_BYTES + 1)
+    if len(data) > MAX_NOTEBOOK_BYTES:
+        raise ValueError(f"more than the {MAX_NOTEBOOK_BYTES} bytes a notebook may have; not read")
+    if _json_items(data) > MAX_JSON_ITEMS:
+        raise ValueError(f"more than {MAX_JSON_ITEMS} JSON items (strings, numbers, lists, "
+                         f"objects), more than a notebook has; not read")
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValueError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    del data
     try:
         return json.loads(text)
     except RecursionError:
@@ -182,9 +259,19 @@ def parse_notebook(path: Path) -> tuple[list[Cell | None], list[str]]:
             continue
         source = raw.get("source", "")
         if isinstance(source, list) and all(isinstance(s, str) for s in source):
-            source = "".join(source)
-        elif not isinstance(source, str):
+            size = sum(len(s) for s in source)
+            source = "".join(source) if size <= MAX_CELL_CHARS else source[0] if source else ""
+        elif isinstance(source, str):
+            size = len(source)
+        else:
             problems.append(f"{where}: source is a {type(source).__name__}, not text; skipped")
+            cells.append(None)
+            continue
+        if size > MAX_CELL_CHARS:
+            ids = _marker_ids(source[:200])
+            what = f"the exercise cell of {_short(ids[0], 12)}" if ids else "a code cell"
+            problems.append(f"{where}: {what} holds {size} characters, more than the "
+                            f"{MAX_CELL_CHARS} a cell may have; not read (not graded)")
             cells.append(None)
             continue
         metadata = raw.get("metadata", {})

@@ -7,12 +7,17 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from instructor.grading.report import feedback_names
 from instructor.grading.submissions import (
+    MAX_CELL_CHARS,
+    MAX_FOLDER_DEPTH,
+    MAX_JSON_ITEMS,
+    MAX_NOTEBOOK_BYTES,
     extract_exercises,
     find_submissions,
     library_use,
@@ -53,6 +58,159 @@ def test_every_file_is_a_student_and_folders_hold_notebooks(tmp_path):
     with pytest.raises(ValueError, match="symbolic link"):
         parse_notebook(found["link"][0])
     assert [p.name for p in found["dan"]] == ["part1.ipynb"]
+
+
+def _nest(top: Path, levels: int) -> None:
+    """``top/d/d/.../d/deep.ipynb``, ``levels`` folders deep (built with descriptors: the
+    path is longer than the system allows)."""
+    top.mkdir()
+    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
+    for _ in range(levels):
+        os.mkdir("d", dir_fd=fd)
+        inner = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+        os.close(fd)
+        fd = inner
+    os.close(os.open("deep.ipynb", os.O_WRONLY | os.O_CREAT, dir_fd=fd))
+    os.close(fd)
+
+
+def remove_tree(top: Path) -> None:
+    """shutil.rmtree without recursion (it raises RecursionError on 1,100 levels)."""
+    stack = [(os.open(top, os.O_RDONLY | os.O_DIRECTORY), "")]
+    while stack:
+        fd = stack[-1][0]
+        for entry in os.scandir(fd):
+            if entry.is_dir(follow_symlinks=False):
+                stack.append((os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd),
+                              entry.name))
+                break
+            os.unlink(entry.name, dir_fd=fd)
+        else:
+            fd, name = stack.pop()
+            os.close(fd)
+            if stack:
+                os.rmdir(name, dir_fd=stack[-1][0])
+    os.rmdir(top)
+
+
+@pytest.fixture
+def class_with_a_deep_folder():
+    """A class folder outside pytest's tmp_path (pytest's own cleanup recurses), removed
+    at the end whatever happens."""
+    root = Path(tempfile.mkdtemp(prefix="tlkit-deep-class-"))
+    try:
+        _nest(root / "deep", 1100)
+        yield root
+    finally:
+        remove_tree(root)
+
+
+def test_a_folder_nested_1100_levels_is_an_error_row_not_a_crash(class_with_a_deep_folder):
+    from instructor.grading.grade import collect
+
+    tmp_path = class_with_a_deep_folder
+    _nest(tmp_path / "shallow", 3)
+    (tmp_path / "ann.ipynb").write_text("{}")
+    problems: dict[str, list[str]] = {}
+    found = find_submissions(tmp_path, problems)
+    assert sorted(found) == ["ann", "deep", "shallow"]
+    assert found["deep"] == [] and [p.name for p in found["shallow"]] == ["deep.ipynb"]
+    assert list(problems) == ["deep"]
+    assert f"more than {MAX_FOLDER_DEPTH} levels deep" in problems["deep"][0]
+    rows = {sub.student: sub for sub in collect(tmp_path, ["04.1"])}
+    assert len(rows) == 3
+    assert any("levels deep" in e for e in rows["deep"].errors)
+    assert not any("levels deep" in e for e in rows["ann"].errors + rows["shallow"].errors)
+
+
+def test_every_file_gets_exactly_one_row_whatever_its_name(tmp_path):
+    from instructor.grading.grade import collect
+
+    names = ["zz\rbob.ipynb", "bob.ipynb", "=cmd.ipynb", "+x.ipynb", "-x.ipynb", "@x.ipynb",
+             "\x1b]0;pwned\x07.ipynb", "\x1b[2J\x1b[Hdone.ipynb", "a" * 244 + ".ipynb",
+             "line\nbreak.ipynb", " .ipynb", "\u202egnp.ipynb", "tab\there.py"]
+    for name in names:
+        (tmp_path / name).write_text("{}")
+    (tmp_path / os.fsdecode(b"not-utf8-\xff.ipynb")).write_text("{}")  # bytes of no encoding
+    subs = collect(tmp_path, ["04.1"])
+    assert len(subs) == len(names) + 1
+    assert len({sub.student for sub in subs}) == len(subs)
+    assert all(len(sub.files) == 1 for sub in subs)
+    assert "zz\rbob" in {sub.student for sub in subs} and "bob" in {sub.student for sub in subs}
+
+
+def _write_nb(path: Path, sources: list[str]) -> Path:
+    cells = [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+              "source": src} for src in sources]
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4,
+                                "nbformat_minor": 5}))
+    return path
+
+
+def test_oversized_cells_are_refused_before_any_parse(tmp_path):
+    honest = "### EXERCISE 04.1\ndef recommend_strategy(n, s):\n    return 'fine_tuning'\n"
+    big = "### EXERCISE 01.1\nx = [" + "f()," * (MAX_CELL_CHARS // 4) + "]\n"
+    path = _write_nb(tmp_path / "n.ipynb", ["y = [" + "1," * MAX_CELL_CHARS + "]", big, honest])
+    cells, problems = parse_notebook(path)
+    assert cells[0] is None and cells[1] is None and cells[2] is not None
+    assert len(problems) == 2
+    assert f"a code cell holds {MAX_CELL_CHARS * 2 + 6} characters" in problems[0]
+    assert "the exercise cell of 01.1" in problems[1] and "not graded" in problems[1]
+    found, _ = extract_exercises(cells, COURSE)
+    assert sorted(found) == ["04.1"]
+    # a cell of exactly the limit is read
+    path = _write_nb(tmp_path / "m.ipynb", ["#" * MAX_CELL_CHARS])
+    assert parse_notebook(path)[1] == []
+
+
+def test_oversized_notebooks_are_refused_before_json(tmp_path):
+    path = tmp_path / "big.ipynb"
+    path.write_bytes(b" " * (MAX_NOTEBOOK_BYTES + 1))
+    with pytest.raises(ValueError, match="more than the .* bytes a notebook may have"):
+        parse_notebook(path)
+    path.write_text("[" + "[]," * (MAX_JSON_ITEMS // 2) + "[]]")
+    with pytest.raises(ValueError, match="JSON items"):
+        parse_notebook(path)
+
+
+_PEAK = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))  # the machine is shared
+from instructor.grading.grade import collect
+subs = collect(sys.argv[1], ["01.1", "04.1"])
+for line in open("/proc/self/status"):
+    if line.startswith("VmHWM"):
+        print(int(line.split()[1]) // 1024)
+print(" | ".join(subs[0].errors))
+"""
+
+
+def grader_peak_mib(folder: Path) -> tuple[int, str]:
+    """The grader's peak resident memory (VmHWM, MiB) while reading the class in
+    ``folder``, in a fresh interpreter capped at 3 GiB, and the first row's errors."""
+    proc = subprocess.run([sys.executable, "-c", _PEAK, str(folder)], capture_output=True,
+                          text=True, timeout=600, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    peak, errors = proc.stdout.split("\n", 1)
+    return int(peak), errors
+
+
+@pytest.mark.parametrize("mib", [16, 30])
+def test_the_graders_peak_memory_is_bounded_for_a_huge_cell(tmp_path, mib):
+    """A notebook with one exercise cell of ``mib`` MiB: refused with a reason, and the
+    grader's own memory stays far below what parsing it would take (~0.5 GB per MiB)."""
+    base = tmp_path / "empty"
+    base.mkdir()
+    _write_nb(base / "ann.ipynb", ["x = 1"])
+    baseline, _ = grader_peak_mib(base)
+    huge = tmp_path / "huge"
+    huge.mkdir()
+    cell = "### EXERCISE 04.1\nx = [" + "f()," * ((mib << 20) // 4) + "]\n"
+    _write_nb(huge / "ann.ipynb", [cell])
+    peak, errors = grader_peak_mib(huge)
+    print(f"grader peak with a {mib} MiB cell: {peak} MiB (an empty class: {baseline} MiB)")
+    assert "more than" in errors and "not read" in errors
+    assert peak < baseline + 4 * mib + 64, (peak, baseline)
 
 
 def test_roster_skips_comments_and_blank_lines(tmp_path):
