@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from instructor.grading.library import library_use_in
+
 __all__ = [
     "MAX_NOTEBOOK_BYTES",
     "MAX_JSON_ITEMS",
@@ -58,9 +60,6 @@ MAX_HELPER_CELLS = 5
 _MARKER = re.compile(r"^###[ ]EXERCISE[ ](\S+)[ \t]*$")
 _NEAR_MISS = re.compile(r"^\s*#+\s*e\s*x\s*e\s*r\s*c\s*i\s*s\s*e\b\s*[:#-]?\s*\d", re.IGNORECASE)
 _CHECK_CALL = re.compile(r"\b(check|solution_or_fallback)\s*\(")
-# names whose use in an exercise cell means the answer may come from tlkit itself
-_GENERIC_LIBRARY_NAMES = ("get_exercise", "all_exercises", "solution_or_fallback", "reference",
-                          "run_cases", "score_outcomes")
 
 
 @dataclass
@@ -425,49 +424,15 @@ def library_use(code: ExerciseCode, exercise_name: str, library_names: tuple[str
                 ) -> list[str]:
     """Reasons to think the answer comes from tlkit or the solutions (empty: none seen).
 
-    Looks at the exercise cell and its helpers (static: an obfuscated call is not seen).
-    Also flags an exercise name bound by an import anywhere in the code that is run.
+    Static, on the exercise cell and its helpers, with the notebook imports they use as
+    context: only names that resolve to tlkit's implementations count, never a name the
+    student chose (see :mod:`instructor.grading.library`). Also flags an import that
+    provides the exercise's own name instead of the student's definition.
     """
-    names = {n.rsplit(".", 1)[-1] for n in library_names} | set(_GENERIC_LIBRARY_NAMES)
-    reasons: list[str] = []
-    own = [code.exercise_cell.source] + [text for _, text in code.helpers]
-    for source in own:
-        tree = _parse(source)
-        if tree is None:
-            continue
-        for node in ast.walk(tree):
-            used = None
-            if isinstance(node, ast.Name) and node.id in names:
-                used = node.id
-            elif isinstance(node, ast.Attribute) and node.attr in names:
-                used = node.attr
-            elif isinstance(node, ast.ImportFrom):
-                module = node.module or ""
-                if module.startswith("tlkit.exercises"):
-                    used = f"import from {module}"
-                for alias in node.names:
-                    full = f"{module}.{alias.name}"
-                    if alias.name in names or any(full == n or full.startswith(n + ".") or
-                                                  module == n for n in library_names):
-                        used = full
-            elif isinstance(node, ast.Import):
-                for alias in node.names:
-                    if any(alias.name == n or alias.name.startswith(n + ".")
-                           for n in library_names):
-                        used = alias.name
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and (
-                    "solutions" in node.value or ".ipynb" in node.value):
-                used = f"the path {_short(node.value, 30)!r}"
-            if used and f"uses {used}" not in reasons:
-                reasons.append(f"uses {used}")
-    for cell in code.imports + [c for c, _ in code.helpers] + [code.exercise_cell]:
-        tree = _parse(cell.source)
-        for node in ast.walk(tree) if tree is not None else ():
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                for alias in node.names:
-                    if (alias.asname or alias.name.split(".")[0]) == exercise_name:
-                        reasons.append(f"imports {exercise_name} instead of writing it")
-    return reasons
+    own = [_parse(code.exercise_cell.source)] + [_parse(text) for _, text in code.helpers]
+    context = [_parse(cell.source) for cell in code.imports]
+    return library_use_in([t for t in own if t is not None],
+                          [t for t in context if t is not None], exercise_name, library_names)
 
 
 def _parse(source: str) -> ast.Module | None:

@@ -308,6 +308,119 @@ def test_library_answers_are_seen(tmp_path):
     assert library_use(found["04.1"], "recommend_strategy", ("tlkit.strategy_rule",)) == []
 
 
+# The library answers of a "build" exercise (issue 18): tlkit's strategies, manager, rule,
+# PretrainedModel and the top-level classes; the engine (tlkit.nn, training) is allowed.
+BUILD_LIBRARY = ("tlkit.strategies", "tlkit.manager", "tlkit.strategy_rule",
+                 "tlkit.pretrained.PretrainedModel", "tlkit.PretrainedModel",
+                 "tlkit.FeatureExtractor", "tlkit.FineTuner", "tlkit.TransferLearningManager",
+                 "tlkit.FromScratch")
+# what the notebooks' imports cells hold (context the exercise cell may rely on)
+NOTEBOOK_IMPORTS = ("import numpy as np\nimport tlkit\n"
+                    "from tlkit import FineTuningConfig, PretrainedModel, TrainingConfig\n"
+                    "from tlkit.strategies import FeatureExtractor, FineTuner, random_base\n"
+                    "from tlkit.nn import losses, optimizers\nfrom tlkit.nn.losses import log_softmax\n"
+                    "from tlkit import strategy_rule\nfrom tlkit.strategies import discriminative\n"
+                    "from tlkit.exercises import check, solution_or_reference\n")
+
+
+def _library_flags(code: str, library: tuple[str, ...], name: str = "answer",
+                   imports: str = NOTEBOOK_IMPORTS) -> list[str]:
+    from instructor.grading.submissions import Cell, ExerciseCode
+
+    cells = [Cell("n.ipynb", 1, imports)] if imports else []
+    return library_use(ExerciseCode("04.1", Cell("n.ipynb", 2, code), cells, []), name, library)
+
+
+def _all_library_names() -> list[tuple[str, tuple[str, ...]]]:
+    from tlkit.exercises.registry import all_exercises
+
+    return [(e.id, tuple(e.library_names)) for e in all_exercises()] + [("build", BUILD_LIBRARY)]
+
+
+HONEST_USES = {
+    "a variable": "{n} = []\n{n}.append(1.0)\nanswer = sum({n})\n",
+    "a function": "def {n}(z):\n    return z - z.max()\n\ndef answer(z):\n    return {n}(z)\n",
+    "a parameter": "def answer(z, {n}=None):\n    return {n}(z) if {n} else z\n",
+    "a method and attribute": ("class Answer:\n    def __init__(self, base):\n"
+                               "        self.{n} = base.{n}\n        self.base = base\n"
+                               "    def {n}(self, x):\n        return self.base.{n}(x)\n"
+                               "answer = Answer\n"),
+    "a loop variable": "def answer(rows):\n    return [{n} * 2 for {n} in rows]\n",
+    "an import from scipy": "from scipy.special import softmax as {n}\nanswer = {n}\n",
+    "a dict key and a string": "def answer():\n    return {{'{n}': 1, 'tlkit': '{n}'}}\n",
+}
+
+
+@pytest.mark.parametrize("name", ["losses", "log_softmax", "optimizers", "discriminative",
+                                  "strategy_rule", "infer", "extract_features"])
+@pytest.mark.parametrize("use", sorted(HONEST_USES))
+def test_student_chosen_names_raise_no_library_flag(name, use):
+    """Issue 18: honest work was flagged for naming a local `losses` (and these others)."""
+    code = "### EXERCISE 04.1\n" + HONEST_USES[use].format(n=name)
+    for exercise_id, library in _all_library_names():
+        assert _library_flags(code, library) == [], (exercise_id, code)
+
+
+def test_the_students_own_classes_shadow_the_notebooks_imports():
+    code = ("class FineTuner:\n    def __init__(self, base, num_classes):\n"
+            "        self.base = base\n    def train(self, X, y, config):\n"
+            "        return self.base.extract_features(X)\n"
+            "class PretrainedModel:\n    pass\n"
+            "def helper():\n    return FineTuner(None, 2), tlkit.nn.Dense, np.zeros(2)\n")
+    assert _library_flags(code, BUILD_LIBRARY, "FineTuner") == []
+
+
+LIBRARY_USES = {
+    "from-import": "from tlkit.strategies import FineTuner\nanswer = FineTuner\n",
+    "module alias": "import tlkit.manager as m\nanswer = m.TransferLearningManager\n",
+    "dotted access": "def answer():\n    return tlkit.pretrained.PretrainedModel('simple')\n",
+    "top-level class": "def answer(base):\n    return tlkit.FineTuner(base, 2)\n",
+    "subclass": "class Answer(tlkit.pretrained.PretrainedModel):\n    pass\n",
+    "subclass of the same name": "class FeatureExtractor(FeatureExtractor):\n    pass\n",
+    "wrapper": ("class FineTuner:\n    def __init__(self, base, n):\n"
+                "        self.inner = tlkit.strategies.fine_tuning.FineTuner(base, n)\n"),
+    "notebook import used": "def answer(base, n):\n    return FeatureExtractor(base, n)\n",
+    "instance attribute": ("def answer(n, s):\n    m = tlkit.TransferLearningManager()\n"
+                           "    return m.recommend_strategy(n, s)\n"),
+    "getattr": "answer = getattr(tlkit, 'FineTuner')\n",
+    "import_module": "import importlib\nanswer = importlib.import_module('tlkit.strategy_rule')\n",
+    "__import__": "answer = __import__('tlkit.manager')\n",
+    "star import": "from tlkit import *\nanswer = TransferLearningManager\n",
+    "alias chain": "cls = tlkit.FineTuner\nother = cls\nanswer = other(None, 2)\n",
+    "rule module": "from tlkit import strategy_rule as r\nanswer = r.choose_strategy\n",
+    "exercise machinery": "from tlkit.exercises import get_exercise\nanswer = get_exercise\n",
+}
+
+
+@pytest.mark.parametrize("use", sorted(LIBRARY_USES))
+def test_real_uses_of_tlkits_implementations_are_flagged(use):
+    imports = "import tlkit\nfrom tlkit.strategies import FeatureExtractor\n"
+    reasons = _library_flags(LIBRARY_USES[use], BUILD_LIBRARY, imports=imports)
+    assert reasons, use
+    assert all("tlkit" in r for r in reasons), reasons
+
+
+def test_the_engine_is_not_a_library_answer_for_the_build_exercises():
+    code = ("from tlkit.nn import Dense, Network\nfrom tlkit.nn.losses import softmax_cross_entropy\n"
+            "import tlkit.nn.optimizers as opt\n"
+            "class FineTuner:\n    def __init__(self, base, n):\n"
+            "        self.head = Dense(base.get_feature_size(), n)\n"
+            "        self.opt = opt.SGD\n        self.loss = softmax_cross_entropy\n")
+    assert _library_flags(code, BUILD_LIBRARY, "FineTuner") == []
+    # ... while the same engine module is a library answer where the exercise lists it
+    assert _library_flags(code, ("tlkit.nn.losses",), "FineTuner") == ["uses tlkit.nn.losses"]
+
+
+def test_library_flags_name_what_was_used():
+    reasons = _library_flags("class A(tlkit.FineTuner):\n    pass\n", BUILD_LIBRARY)
+    assert reasons == ["class A subclasses tlkit.FineTuner"]
+    reasons = _library_flags("from tlkit.strategies.fine_tuning import FineTuner as F\n",
+                             BUILD_LIBRARY)
+    assert reasons == ["uses tlkit.strategies"]
+    reasons = _library_flags("x = 1\n", BUILD_LIBRARY, "FineTuner")
+    assert reasons == ["imports FineTuner (tlkit.strategies.FineTuner) instead of writing it"]
+
+
 def test_frames_exactly_as_written():
     one = encode_frame({"a": 1})
     assert parse_frames(one) == [{"a": 1}]
