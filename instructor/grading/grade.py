@@ -30,6 +30,7 @@ from instructor.grading.submissions import (
     find_submissions,
     library_use,
     parse_notebook,
+    reference_match,
 )
 from tlkit.exercises.plain import encode
 from tlkit.exercises.registry import Case, Exercise, exercise_ids, get_exercise
@@ -176,6 +177,7 @@ def grade_one(exercise: Exercise, cases: list[Case], encoded_inputs: list[str],
     reasons = library_use(code, exercise.name, tuple(exercise.library_names))
     if reasons:
         grade.flags.append(f"{exercise.id}: possible library answer ({'; '.join(reasons)})")
+    grade.flags.extend(reference_match(code))
     return grade
 
 

@@ -29,10 +29,12 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from instructor.grading.library import library_use_in
+from instructor.grading.similarity import matching_definitions
 
 __all__ = [
     "MAX_NOTEBOOK_BYTES",
@@ -48,8 +50,11 @@ __all__ = [
     "parse_notebook",
     "extract_exercises",
     "library_use",
+    "reference_match",
+    "stub_source",
 ]
 
+ROOT = Path(__file__).resolve().parents[2]
 MAX_NOTEBOOK_BYTES = 20 << 20  # a notebook file, before anything is parsed
 MAX_JSON_ITEMS = 1_000_000  # values json.loads may build (~70 MB at most)
 MAX_CELL_CHARS = 64 << 10  # a code cell's source, before it is parsed (ast) or sent
@@ -433,6 +438,41 @@ def library_use(code: ExerciseCode, exercise_name: str, library_names: tuple[str
     context = [_parse(cell.source) for cell in code.imports]
     return library_use_in([t for t in own if t is not None],
                           [t for t in context if t is not None], exercise_name, library_names)
+
+
+def reference_match(code: ExerciseCode) -> list[str]:
+    """Flags when the exercise cell or its helpers hold the exercise's reference solution
+    as code: pasted, renamed, reformatted or with docstrings changed (AST comparison,
+    :mod:`instructor.grading.similarity`; the methods the stub gives are not counted).
+    The grader adds them to the exercise's flags."""
+    from instructor.exercises import reference_source
+
+    try:
+        reference = reference_source(code.exercise_id)
+    except (OSError, TypeError, ValueError, ImportError):
+        return []
+    given = stub_source(code.exercise_id)
+    hits: list[tuple[str, str]] = []
+    for source in [code.exercise_cell.source] + [text for _, text in code.helpers]:
+        hits += matching_definitions(source, reference, given_source=given)
+    return [f"{code.exercise_id}: matches the reference solution ({_short(name, 40)} is the "
+            f"reference's {ref} once names, docstrings, comments and formatting are ignored)"
+            for name, ref in dict.fromkeys(hits)]
+
+
+@cache
+def stub_source(exercise_id: str) -> str:
+    """The exercise cell of the student notebooks (``notebooks/``): what the student was
+    given ("" when no notebook holds it)."""
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        try:
+            cells, _ = parse_notebook(path)
+        except (OSError, ValueError):
+            continue
+        for cell in cells:
+            if cell is not None and _marker_ids(cell.source) == [exercise_id]:
+                return cell.source
+    return ""
 
 
 def _parse(source: str) -> ast.Module | None:

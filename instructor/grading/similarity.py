@@ -1,0 +1,269 @@
+"""Is this code a reference solution? Compared as code (AST), not as text.
+
+:func:`normalised_ast` turns source into a canonical dump that ignores what a copy
+changes without changing the code: names the code binds (variables, parameters, its own
+functions and classes), attribute names of local objects (``self.w`` or ``x.shape``;
+attributes of modules and builtins such as ``np.exp`` are kept), the spelling of
+constants (``1_000`` is ``1000``), docstrings and other bare strings, type annotations,
+comments and formatting. Renaming is consistent (first appearance order), so two
+definitions are equal exactly when one is the other with its names changed.
+
+:func:`matches_reference` compares definitions, not whole cells: every function, method
+and class of the student's cell against the reference's. A function matches when its
+normalised dump equals the reference's; a class matches when methods holding at least
+:data:`CLASS_SHARE` of the reference class's code (counted in AST nodes) appear in it,
+in any order, not counting the methods the exercise's stub gives (a class whose methods
+are the reference's, reordered, matches). Only the reference's top-level definitions are
+compared, and by default none smaller than :data:`MIN_NODES` nodes: a few lines of code
+can be written the same way independently (the grader's flag keeps that default; the
+release check compares every size).
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+from dataclasses import dataclass
+
+__all__ = ["MIN_NODES", "CLASS_SHARE", "Definition", "normalised_ast", "definitions",
+           "matches_reference", "matching_definitions"]
+
+MIN_NODES = 40
+CLASS_SHARE = 0.8
+_MODULE_ALIASES = {"np": "numpy", "pd": "pandas", "plt": "matplotlib.pyplot"}
+
+
+def _parse(source: str) -> ast.Module | None:
+    from tlkit.exercises.runner import _strip_magics
+
+    try:
+        return ast.parse(_strip_magics(source))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _bound_names(node: ast.AST) -> set[str]:
+    """Names ``node`` binds: its own name, parameters, targets, nested defs, imports."""
+    bound: set[str] = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(sub.name)
+        elif isinstance(sub, ast.arg):
+            bound.add(sub.arg)
+        elif isinstance(sub, ast.Name) and isinstance(sub.ctx, (ast.Store, ast.Del)):
+            bound.add(sub.id)
+        elif isinstance(sub, ast.ExceptHandler) and sub.name:
+            bound.add(sub.name)
+        elif isinstance(sub, (ast.Global, ast.Nonlocal)):
+            bound.update(sub.names)
+    return bound
+
+
+def _import_paths(node: ast.AST) -> dict[str, str]:
+    paths: dict[str, str] = {}
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Import):
+            for alias in sub.names:
+                if alias.asname:
+                    paths[alias.asname] = alias.name
+                else:
+                    paths[alias.name.split(".")[0]] = alias.name.split(".")[0]
+        elif isinstance(sub, ast.ImportFrom) and sub.module:
+            for alias in sub.names:
+                paths[alias.asname or alias.name] = f"{sub.module}.{alias.name}"
+    return paths
+
+
+def _strip(tree: ast.AST) -> None:
+    """Drop docstrings and other bare strings, annotations and ``__future__`` imports."""
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            node.returns = None
+        elif isinstance(node, ast.arg):
+            node.annotation = None
+        for field_name in ("body", "orelse", "finalbody"):
+            body = getattr(node, field_name, None)
+            if not (isinstance(body, list) and body and isinstance(body[0], ast.stmt)):
+                continue
+            kept = []
+            for statement in body:
+                if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant) \
+                        and isinstance(statement.value.value, str):
+                    continue
+                if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
+                    continue
+                if isinstance(statement, ast.AnnAssign):
+                    if statement.value is None:
+                        continue
+                    statement = ast.Assign(targets=[statement.target], value=statement.value)
+                kept.append(statement)
+            setattr(node, field_name, kept or [ast.Pass()])
+
+
+class _Renamer(ast.NodeTransformer):
+    """Bound names -> ``_v0, _v1...`` and local objects' attributes -> ``_a0, _a1...``
+    (first appearance); imported names -> their module path."""
+
+    def __init__(self, bound: set[str], imports: dict[str, str]) -> None:
+        self.bound = bound - set(imports)
+        self.imports = imports
+        self.names: dict[str, str] = {}
+        self.attrs: dict[str, str] = {}
+
+    def name(self, name: str) -> str:
+        if name in self.imports:
+            return self.imports[name]
+        if name in self.bound:
+            return self.names.setdefault(name, f"_v{len(self.names)}")
+        return _MODULE_ALIASES.get(name, name)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        node.name = self.name(node.name)
+        return self.generic_visit(node)
+
+    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
+    visit_ClassDef = visit_FunctionDef  # type: ignore[assignment]
+
+    def visit_arg(self, node: ast.arg) -> ast.AST:
+        node.arg = self.name(node.arg)
+        return node
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        node.id = self.name(node.id)
+        return node
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        root = node.value
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        of_module = isinstance(root, ast.Name) and root.id not in self.bound
+        self.generic_visit(node)
+        if not of_module:
+            node.attr = self.attrs.setdefault(node.attr, f"_a{len(self.attrs)}")
+        return node
+
+    def visit_keyword(self, node: ast.keyword) -> ast.AST:
+        if node.arg in self.bound:
+            node.arg = self.name(node.arg)
+        return self.generic_visit(node)
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> ast.AST:
+        if node.name:
+            node.name = self.name(node.name)
+        return self.generic_visit(node)
+
+    def visit_Global(self, node: ast.Global) -> ast.AST:
+        node.names = [self.name(n) for n in node.names]
+        return node
+
+    visit_Nonlocal = visit_Global  # type: ignore[assignment]
+
+    def visit_alias(self, node: ast.alias) -> ast.AST:
+        node.asname = None
+        return node
+
+
+def _normalised(node: ast.AST, imports: dict[str, str]) -> tuple[str, int]:
+    """The normalised dump of one node and its size in nodes (``node`` is unchanged)."""
+    tree = ast.Module(body=[copy.deepcopy(node)], type_ignores=[])
+    _strip(tree)
+    tree = _Renamer(_bound_names(tree), imports).visit(tree)
+    return ast.dump(tree, annotate_fields=False, include_attributes=False), _size(tree) - 1
+
+
+def normalised_ast(source: str) -> str:
+    """A canonical dump of ``source`` (see the module notes); "" when it does not parse."""
+    tree = _parse(source)
+    if tree is None:
+        return ""
+    _strip(tree)
+    tree = _Renamer(_bound_names(tree), _import_paths(tree)).visit(tree)
+    return ast.dump(tree, annotate_fields=False, include_attributes=False)
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A function, method or class of some source, normalised on its own."""
+
+    kind: str  # "function" or "class"
+    name: str
+    dump: str
+    nodes: int
+    methods: tuple[tuple[str, int], ...] = ()  # a class's (method dump, nodes)
+    top: bool = True  # not inside another function or class
+
+
+def _size(node: ast.AST) -> int:
+    return sum(1 for _ in ast.walk(node))
+
+
+def definitions(source: str) -> list[Definition]:
+    """Every function, method and class in ``source`` (nested ones too), each normalised
+    with its own renaming (so pasting it among other code changes nothing)."""
+    tree = _parse(source)
+    if tree is None:
+        return []
+    imports = _import_paths(tree)
+    nested = {id(sub) for node in ast.walk(tree)
+              if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+              for sub in ast.walk(node) if sub is not node}
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            out.append(Definition("function", node.name, *_normalised(node, imports),
+                                  top=id(node) not in nested))
+        elif isinstance(node, ast.ClassDef):
+            methods = tuple(sorted(_normalised(m, imports) for m in node.body
+                                   if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))))
+            out.append(Definition("class", node.name, *_normalised(node, imports), methods,
+                                  top=id(node) not in nested))
+    return out
+
+
+def matching_definitions(source: str, reference_source: str, *, given_source: str = "",
+                         min_nodes: int = MIN_NODES) -> list[tuple[str, str]]:
+    """(name in ``source``, name in the reference) of every definition of ``source``
+    that matches one of the reference's top-level definitions (see the module notes).
+
+    ``given_source``: code the student was given (the exercise's stub); methods of the
+    reference that it holds already (a given ``__init__``) count for nobody.
+    ``min_nodes``: smaller reference definitions are not compared.
+    """
+    reference = [d for d in definitions(reference_source) if d.top and d.nodes >= min_nodes]
+    if not reference:
+        return []
+    given = {dump for d in definitions(given_source) for dump, _ in d.methods}
+    given |= {d.dump for d in definitions(given_source)}
+    hits = []
+    for cand in definitions(source):
+        for ref in reference:
+            if cand.kind != ref.kind or cand.nodes < min(min_nodes, ref.nodes):
+                continue
+            if cand.dump == ref.dump or (ref.kind == "class"
+                                         and _class_share(cand, ref, given) >= CLASS_SHARE):
+                hits.append((cand.name, ref.name))
+    return list(dict.fromkeys(hits))
+
+
+def _class_share(cand: Definition, ref: Definition, given: set[str]) -> float:
+    """The share of the reference class's method code (in nodes) found in ``cand``,
+    not counting methods the student was given."""
+    methods = [(dump, nodes) for dump, nodes in ref.methods if dump not in given]
+    total = sum(nodes for _, nodes in methods)
+    if not total:
+        return 0.0
+    found = [dump for dump, _ in cand.methods]
+    shared = 0
+    for dump, nodes in methods:
+        if dump in found:
+            found.remove(dump)
+            shared += nodes
+    return shared / total
+
+
+def matches_reference(cell_source: str, reference_source: str, *, given_source: str = "",
+                      min_nodes: int = MIN_NODES) -> bool:
+    """True when ``cell_source`` holds a copy of a definition of ``reference_source``:
+    pasted, renamed, reformatted, with docstrings, comments or annotations changed."""
+    return bool(matching_definitions(cell_source, reference_source, given_source=given_source,
+                                     min_nodes=min_nodes))

@@ -1,0 +1,441 @@
+"""A pasted reference solution is recognised as code (AST), however renamed or reformatted;
+an honest solution of the same exercise is not. The honest variants below were written
+from the exercise statements, and each passes the exercise's public checks."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+import warnings
+
+import pytest
+
+from instructor.exercises import reference_source
+from instructor.grading.similarity import (
+    MIN_NODES,
+    definitions,
+    matches_reference,
+    matching_definitions,
+    normalised_ast,
+)
+from instructor.grading.submissions import stub_source
+from tlkit.exercises.checking import run_checks
+from tlkit.exercises.registry import exercise_ids
+
+# --------------------------------------------------------------------------------------
+# normalised_ast
+# --------------------------------------------------------------------------------------
+
+
+def test_names_docstrings_comments_formatting_and_spelling_are_ignored():
+    a = '''
+import numpy as np
+def total(values, scale=2):
+    """Sum, scaled."""
+    result = 0  # start
+    for v in values:
+        result += v * scale
+    return np.asarray(result) + 1_000 + 0x10
+'''
+    b = '''
+import numpy as xp
+def add_up(xs, k=2):
+    acc = 0
+    for item in xs:
+        acc += (item * k)
+    "a bare string where a docstring was"
+    return xp.asarray(acc) + 1000 + 16
+'''
+    assert normalised_ast(a) == normalised_ast(b)
+    assert normalised_ast(a.replace("1_000", "1001")) != normalised_ast(a)  # values count
+    assert normalised_ast(a.replace("np.asarray", "np.array")) != normalised_ast(a)  # modules' names count
+    assert normalised_ast(a.replace("v * scale", "scale * v")) != normalised_ast(a)
+
+
+def test_attributes_of_local_objects_are_renamed_consistently():
+    a = "class A:\n    def f(self, x):\n        self.w = x.shape\n        return self.w\n"
+    b = "class B:\n    def g(me, y):\n        me.weights = y.shape\n        return me.weights\n"
+    c = "class B:\n    def g(me, y):\n        me.weights = y.shape\n        return me.shape\n"
+    assert normalised_ast(a) == normalised_ast(b)
+    assert normalised_ast(a) != normalised_ast(c)  # the renaming is one-to-one
+    assert normalised_ast("def f(x: int) -> int:\n    y: int = x\n    return y\n") == \
+        normalised_ast("def g(a):\n    b = a\n    return b\n")
+
+
+def test_unparsable_code_has_no_definitions():
+    assert normalised_ast("def (") == "" and definitions("def (") == []
+    assert not matches_reference("def (", reference_source("02.1"))
+
+
+# --------------------------------------------------------------------------------------
+# Copies of every reference
+# --------------------------------------------------------------------------------------
+
+
+class _Rename(ast.NodeTransformer):
+    """What a student hiding a copy does: every name it binds and every attribute it sets
+    on ``self`` renamed, docstrings rewritten, annotations dropped, formatting changed."""
+
+    def __init__(self, tree: ast.AST) -> None:
+        self.bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
+                      and isinstance(n.ctx, ast.Store)}
+        self.bound |= {a.arg for a in ast.walk(tree) if isinstance(a, ast.arg)}
+        self.bound |= {d.name for d in ast.walk(tree)
+                       if isinstance(d, (ast.FunctionDef, ast.ClassDef))} - {"__init__"}
+        self.attrs = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)
+                      and isinstance(n.ctx, ast.Store)}
+
+    def new(self, name: str) -> str:
+        return f"my_{name.strip('_')}" if name in self.bound else name
+
+    def visit_Name(self, node):
+        node.id = self.new(node.id)
+        return node
+
+    def visit_arg(self, node):
+        node.arg, node.annotation = self.new(node.arg), None
+        return node
+
+    def visit_Attribute(self, node):
+        self.generic_visit(node)
+        if node.attr in self.attrs or node.attr in self.bound:
+            node.attr = f"{node.attr}_renamed"
+        return node
+
+    def visit_FunctionDef(self, node):
+        node.name, node.returns = self.new(node.name), None
+        self.generic_visit(node)
+        if ast.get_docstring(node):
+            node.body[0] = ast.Expr(ast.Constant("My own words about what this does."))
+        return node
+
+    def visit_ClassDef(self, node):
+        node.name = self.new(node.name)
+        return self.generic_visit(node)
+
+
+def _renamed(source: str) -> str:
+    tree = ast.parse(textwrap.dedent(source))
+    tree = _Rename(tree).visit(tree)
+    lines = ast.unparse(tree).splitlines()
+    return "\n".join(line + ("  # mine" if i % 3 == 0 else "") for i, line in enumerate(lines))
+
+
+def _reordered(source: str) -> str:
+    """Methods in reverse order, the class docstring moved to the end, method docstrings
+    swapped; a function's docstring moved after its code."""
+    tree = ast.parse(textwrap.dedent(source))
+    node = tree.body[0]
+    doc = node.body.pop(0) if ast.get_docstring(node) else ast.Expr(ast.Constant("doc"))
+    if isinstance(node, ast.ClassDef):
+        node.body.reverse()
+        methods = [m for m in node.body if isinstance(m, ast.FunctionDef) and ast.get_docstring(m)]
+        docs = [m.body[0] for m in methods]
+        for method, moved in zip(methods, docs[::-1], strict=True):
+            method.body[0] = moved
+    node.body.append(doc)
+    return ast.unparse(tree)
+
+
+def _copies(exercise_id: str) -> dict[str, str]:
+    reference = reference_source(exercise_id)
+    return {
+        "pasted in a cell": f"### EXERCISE {exercise_id}\nimport numpy as np\n\n{reference}\n"
+                            "print('done')\n",
+        "renamed, reformatted, comments": _renamed(reference),
+        "reordered, docstrings moved": _reordered(reference),
+        "renamed and reordered": _reordered(_renamed(reference)),
+    }
+
+
+@pytest.mark.parametrize("exercise_id", exercise_ids())
+def test_copies_of_the_reference_match(exercise_id):
+    reference = reference_source(exercise_id)
+    big = all(d.nodes >= MIN_NODES for d in definitions(reference) if d.top)
+    for how, copy in _copies(exercise_id).items():
+        assert matches_reference(copy, reference, given_source=stub_source(exercise_id),
+                                 min_nodes=0), how
+        # the grader's default compares only references large enough to tell
+        assert matches_reference(copy, reference, given_source=stub_source(exercise_id)) == big
+        assert copy != reference
+
+
+def test_only_04_1_is_too_small_for_the_graders_flag():
+    small = [e for e in exercise_ids()
+             if not matching_definitions(reference_source(e), reference_source(e))]
+    assert small == ["04.1"]
+
+
+# --------------------------------------------------------------------------------------
+# Honest solutions
+# --------------------------------------------------------------------------------------
+
+HONEST: dict[str, list[str]] = {
+    "01.1": ['''
+def extract_in_batches(extract_fn, X, batch_size):
+    X = np.asarray(X)
+    out = None
+    start = 0
+    while start < len(X):
+        chunk = np.asarray(extract_fn(X[start:start + batch_size]), dtype=np.float32)
+        out = chunk if out is None else np.vstack([out, chunk])
+        start += batch_size
+    return out
+''', '''
+def extract_in_batches(extract_fn, X, batch_size):
+    X = np.asarray(X)
+    n_batches = (len(X) + batch_size - 1) // batch_size
+    results = []
+    for b in range(n_batches):
+        results.append(extract_fn(X[b * batch_size:(b + 1) * batch_size]))
+    return np.concatenate(results).astype(np.float32)
+'''],
+    "01.2": ['''
+    def _selected(self, layer_names, action):
+        valid = self.get_layer_names()
+        if layer_names is None:
+            return list(valid)
+        names = [layer_names] if isinstance(layer_names, str) else list(layer_names)
+        bad = [n for n in names if n not in valid]
+        if bad:
+            warnings.warn(f"{action}: unknown layer(s) {bad}; the valid names are {valid}",
+                          UserWarning)
+            return []
+        return names
+
+    def freeze(self, layer_names=None):
+        for name in self._selected(layer_names, "freeze"):
+            self.network[name].trainable = False
+
+    def unfreeze(self, layer_names=None):
+        for name in self._selected(layer_names, "unfreeze"):
+            self.network[name].trainable = True
+
+    def is_frozen(self, name):
+        return name in self.get_layer_names() and not self.network[name].trainable
+''', '''
+    def _selected(self, layer_names, action):
+        names = self.get_layer_names()
+        if layer_names is None:
+            wanted = names
+        elif isinstance(layer_names, str):
+            wanted = [layer_names]
+        else:
+            wanted = layer_names
+        for name in wanted:
+            if name not in names:
+                warnings.warn("cannot " + action + " " + repr(name) + "; the layers are "
+                              + ", ".join(names))
+                return []
+        return wanted
+
+    def _set(self, layer_names, action, trainable):
+        for block_name in self._selected(layer_names, action):
+            self.network[block_name].trainable = trainable
+
+    def freeze(self, layer_names=None):
+        self._set(layer_names, "freeze", False)
+
+    def unfreeze(self, layer_names=None):
+        self._set(layer_names, "unfreeze", True)
+
+    def is_frozen(self, name):
+        if name in self.get_layer_names():
+            return self.network[name].trainable is False
+        return False
+'''],
+    "02.1": ['''
+def softmax_cross_entropy(logits, labels):
+    z = np.asarray(logits)
+    y = np.asarray(labels)
+    n = len(y)
+    m = z.max(axis=1, keepdims=True)
+    lse = m[:, 0] + np.log(np.exp(z - m).sum(axis=1))
+    loss = float(np.mean(lse - z[np.arange(n), y]))
+    p = np.exp(z - lse[:, None])
+    onehot = np.zeros_like(p)
+    onehot[np.arange(n), y] = 1
+    return loss, ((p - onehot) / n).astype(z.dtype)
+''', '''
+def softmax_cross_entropy(logits, labels):
+    logits = np.asarray(logits)
+    n = logits.shape[0]
+    total = 0.0
+    grad = np.empty_like(logits)
+    for i in range(n):
+        row = logits[i] - logits[i].max()
+        e = np.exp(row)
+        s = e.sum()
+        total += np.log(s) - row[labels[i]]
+        grad[i] = e / s
+        grad[i, labels[i]] -= 1.0
+    return float(total / n), grad / n
+'''],
+    "02.2": ['''
+    def fit(self, features, labels, epochs=10, learning_rate=0.1, batch_size=32):
+        features = np.asarray(features)
+        labels = np.asarray(labels)
+        history = []
+        for epoch in range(epochs):
+            total, count, start = 0.0, 0, 0
+            while start < len(features):
+                stop = start + batch_size
+                logits = features[start:stop] @ self.W + self.b
+                loss, dz = self.loss_fn(logits, labels[start:stop])
+                self.W -= learning_rate * (features[start:stop].T @ dz)
+                self.b -= learning_rate * np.sum(dz, axis=0)
+                total += loss
+                count += 1
+                start = stop
+            history.append(total / count)
+        return history
+
+    def predict_proba(self, features):
+        z = np.asarray(features) @ self.W + self.b
+        z = z - np.max(z, axis=-1, keepdims=True)
+        e = np.exp(z)
+        return e / np.sum(e, axis=-1, keepdims=True)
+
+    def predict(self, features):
+        p = self.predict_proba(features)
+        return int(p.argmax()) if p.ndim == 1 else p.argmax(axis=1)
+''', '''
+    def fit(self, features, labels, epochs=10, learning_rate=0.1, batch_size=32):
+        batches = [(features[i:i + batch_size], labels[i:i + batch_size])
+                   for i in range(0, len(features), batch_size)]
+        losses_per_epoch = []
+        for _ in range(epochs):
+            epoch_losses = []
+            for xb, yb in batches:
+                loss, grad = self.loss_fn(xb @ self.W + self.b, yb)
+                self.W = self.W - learning_rate * np.dot(xb.T, grad)
+                self.b = self.b - learning_rate * grad.sum(0)
+                epoch_losses.append(float(loss))
+            losses_per_epoch.append(sum(epoch_losses) / len(epoch_losses))
+        return losses_per_epoch
+
+    def predict_proba(self, features):
+        logits = features @ self.W + self.b
+        shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+        return shifted / shifted.sum(axis=-1, keepdims=True)
+
+    def predict(self, features):
+        proba = self.predict_proba(features)
+        if proba.ndim == 1:
+            return int(np.argmax(proba))
+        return np.argmax(proba, axis=1)
+'''],
+    "03.1": ['''
+def per_layer_sgd_update(weights, grads, base_lr, multipliers, frozen):
+    return {name: (w.copy() if name in frozen else
+                   (w - base_lr * multipliers.get(name, 1.0) * grads[name]).astype(w.dtype))
+            for name, w in weights.items()}
+''', '''
+def per_layer_sgd_update(weights, grads, base_lr, multipliers, frozen):
+    updated = {}
+    for name in weights:
+        w = weights[name]
+        if name not in frozen:
+            lr = base_lr * (multipliers[name] if name in multipliers else 1.0)
+            w = w - lr * grads[name]
+        updated[name] = np.array(w, dtype=weights[name].dtype, copy=True)
+    return updated
+'''],
+    "03.2": ['''
+def blocks_training_at(epoch, blocks, warmup_epochs, unfreeze_every):
+    if epoch < warmup_epochs:
+        n = 0
+    elif unfreeze_every is None:
+        n = len(blocks)
+    else:
+        n = min(len(blocks), 1 + (epoch - warmup_epochs) // unfreeze_every)
+    return list(blocks)[len(blocks) - n:] + ["head"]
+''', '''
+def blocks_training_at(epoch, blocks, warmup_epochs, unfreeze_every):
+    training = ["head"]
+    if epoch >= warmup_epochs:
+        k = len(blocks)
+        if unfreeze_every is not None:
+            k = min(k, (epoch - warmup_epochs) // unfreeze_every + 1)
+        training = list(blocks[::-1][:k])[::-1] + training
+    return training
+'''],
+    "04.1": ['''
+def recommend_strategy(dataset_size, task_similarity):
+    if dataset_size >= 10_000:
+        return "from_scratch" if task_similarity == "low" else "fine_tuning"
+    if dataset_size >= 1_000:
+        return "fine_tuning"
+    return "feature_extraction" if task_similarity == "high" else "fine_tuning"
+''', '''
+RULE = {("small", "high"): "feature_extraction", ("large", "low"): "from_scratch"}
+
+def recommend_strategy(dataset_size, task_similarity):
+    size = "small" if dataset_size < 1000 else "medium" if dataset_size < 10000 else "large"
+    return RULE.get((size, task_similarity), "fine_tuning")
+'''],
+    "04.2": ['''
+def compare_strategies(arms, X, y, update_budget):
+    out = {}
+    n = len(X)
+    for name in arms:
+        train_fn, batch_size = arms[name]
+        per_epoch = -(-n // batch_size)
+        epochs = max(1, -(-update_budget // per_epoch))
+        t0 = time.perf_counter()
+        acc = train_fn(X, y, epochs, batch_size)
+        out[name] = {"epochs": epochs, "updates": epochs * per_epoch,
+                     "seconds": time.perf_counter() - t0, "accuracy": acc}
+    return out
+''', '''
+def compare_strategies(arms, X, y, update_budget):
+    report = {}
+    for arm, (fn, bs) in arms.items():
+        updates_per_epoch = math.ceil(len(X) / bs)
+        n_epochs = max(1, math.ceil(update_budget / updates_per_epoch))
+        started = time.perf_counter()
+        accuracy = fn(X, y, n_epochs, bs)
+        elapsed = time.perf_counter() - started
+        report[arm] = dict(epochs=n_epochs, updates=n_epochs * updates_per_epoch,
+                           seconds=elapsed, accuracy=accuracy)
+    return report
+'''],
+}
+
+
+def _honest_cell(exercise_id: str, code: str) -> str:
+    """The student's cell: the stub with its NotImplementedError methods replaced (classes),
+    or the function on its own."""
+    if not code.startswith("\n    "):
+        return f"### EXERCISE {exercise_id}\n" + textwrap.dedent(code)
+    stub = stub_source(exercise_id)
+    head = stub.split("\n    def ", 1)[0]
+    given = [m for m in stub.split("\n    def ")[1:] if "NotImplementedError" not in m]
+    return head + "".join("\n    def " + m for m in given) + "\n" + code
+
+
+def test_every_exercise_has_two_honest_variants():
+    assert sorted(HONEST) == sorted(exercise_ids())
+    assert all(len(variants) >= 2 for variants in HONEST.values())
+
+
+@pytest.mark.parametrize("exercise_id, index",
+                         [(e, i) for e in sorted(HONEST) for i in range(len(HONEST[e]))])
+def test_honest_solutions_pass_the_checks_and_do_not_match(exercise_id, index):
+    import math
+    import time
+
+    import numpy as np
+
+    cell = _honest_cell(exercise_id, HONEST[exercise_id][index])
+    namespace = {"np": np, "math": math, "time": time, "warnings": warnings}
+    exec(compile(cell, f"<honest {exercise_id}>", "exec"), namespace)
+    from tlkit.exercises.registry import get_exercise
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = run_checks(exercise_id, namespace[get_exercise(exercise_id).name])
+    assert result.status == "passed", result.messages
+    reference = reference_source(exercise_id)
+    assert matching_definitions(cell, reference, given_source=stub_source(exercise_id),
+                                min_nodes=0) == []
