@@ -10,7 +10,9 @@ replaced by stubs, ``### BEGIN HIDDEN TESTS`` regions removed, outputs cleared),
 ``tlkit`` package, the ``studies`` modules the notebooks import, ``pyproject.toml``,
 ``environment.yml``, the README and a short ``STUDENT.md``. It never holds
 ``solutions/``, the tests, the tools or the grading output. :func:`verify` refuses a
-bundle that does: ``make release`` fails rather than ship answers.
+bundle that does, and one where any function or class, in any file, is an exercise's
+reference solution compared as code (:func:`reference_copies`): ``make release`` fails
+rather than ship answers.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 
 from instructor.build_notebooks import BEGIN_HIDDEN, BEGIN_MARKER, END_MARKER, expected_notebooks
 
-__all__ = ["PACKAGES", "FILES", "build_release", "verify", "main"]
+__all__ = ["PACKAGES", "FILES", "build_release", "verify", "reference_copies", "main"]
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("tlkit", "studies")
@@ -94,8 +96,45 @@ def verify(bundle: Path | str) -> None:
                 problems.append(f"{path.relative_to(bundle)}, cell {index}: stored outputs")
             if "solution-only" in (cell.get("metadata", {}).get("tags") or []):
                 problems.append(f"{path.relative_to(bundle)}, cell {index}: a solution-only cell")
+    problems += reference_copies(bundle)
     if problems:
         raise ValueError("the bundle would ship answers: " + "; ".join(problems))
+
+
+_PYTHON_SUFFIXES = (".py", ".pyw", ".pyi")
+
+
+def reference_copies(bundle: Path | str, references: dict[str, str] | None = None) -> list[str]:
+    """Every function or class in the bundle that is an exercise's reference solution as
+    code (AST, names, docstrings and formatting ignored; any size; see
+    :mod:`instructor.grading.similarity`), whatever file holds it: Python files and the
+    code cells of notebooks. ``references``: exercise id -> reference source (default:
+    every exercise's, from :mod:`instructor.exercises`)."""
+    from instructor.grading.similarity import find_copies
+
+    if references is None:
+        from instructor.exercises import reference_source
+        from tlkit.exercises.registry import exercise_ids
+
+        references = {eid: reference_source(eid) for eid in exercise_ids()}
+    bundle = Path(bundle)
+    sources: list[tuple[str, str]] = []
+    for path in sorted(bundle.rglob("*")):
+        where = str(path.relative_to(bundle))
+        if path.is_symlink() or not path.is_file():
+            continue
+        if path.suffix in _PYTHON_SUFFIXES:
+            sources.append((where, path.read_text(encoding="utf-8", errors="replace")))
+        elif path.suffix == ".ipynb":
+            nb = json.loads(path.read_text(encoding="utf-8"))
+            for index, cell in enumerate(nb.get("cells", []), start=1):
+                if cell.get("cell_type") == "code":
+                    source = cell.get("source", "")
+                    text = "".join(source) if isinstance(source, list) else str(source)
+                    sources.append((f"{where}, cell {index}", text))
+    return [f"{where}: {name} is the reference solution of exercise {eid} ({ref_name})"
+            for where, text in sources
+            for name, eid, ref_name in find_copies(text, references, min_nodes=0)]
 
 
 def main(argv: list[str] | None = None) -> int:

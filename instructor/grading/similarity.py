@@ -22,11 +22,13 @@ release check compares every size).
 from __future__ import annotations
 
 import ast
-import copy
+import pickle
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = ["MIN_NODES", "CLASS_SHARE", "Definition", "normalised_ast", "definitions",
-           "matches_reference", "matching_definitions"]
+           "matches_reference", "matching_definitions", "find_copies"]
 
 MIN_NODES = 40
 CLASS_SHARE = 0.8
@@ -87,14 +89,9 @@ def _strip(tree: ast.AST) -> None:
                 continue
             kept = []
             for statement in body:
-                if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant) \
-                        and isinstance(statement.value.value, str):
-                    continue
-                if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
+                if _dropped(statement):
                     continue
                 if isinstance(statement, ast.AnnAssign):
-                    if statement.value is None:
-                        continue
                     statement = ast.Assign(targets=[statement.target], value=statement.value)
                 kept.append(statement)
             setattr(node, field_name, kept or [ast.Pass()])
@@ -117,15 +114,19 @@ class _Renamer(ast.NodeTransformer):
             return self.names.setdefault(name, f"_v{len(self.names)}")
         return _MODULE_ALIASES.get(name, name)
 
+    def local(self, name: str) -> str:
+        """A name a def, class or parameter binds: its own, whatever an import says."""
+        return self.names.setdefault(name, f"_v{len(self.names)}")
+
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
-        node.name = self.name(node.name)
+        node.name = self.local(node.name)
         return self.generic_visit(node)
 
     visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
     visit_ClassDef = visit_FunctionDef  # type: ignore[assignment]
 
     def visit_arg(self, node: ast.arg) -> ast.AST:
-        node.arg = self.name(node.arg)
+        node.arg = self.local(node.arg)
         return node
 
     def visit_Name(self, node: ast.Name) -> ast.AST:
@@ -165,7 +166,7 @@ class _Renamer(ast.NodeTransformer):
 
 def _normalised(node: ast.AST, imports: dict[str, str]) -> tuple[str, int]:
     """The normalised dump of one node and its size in nodes (``node`` is unchanged)."""
-    tree = ast.Module(body=[copy.deepcopy(node)], type_ignores=[])
+    tree = ast.Module(body=[pickle.loads(pickle.dumps(node))], type_ignores=[])  # a fast copy
     _strip(tree)
     tree = _Renamer(_bound_names(tree), imports).visit(tree)
     return ast.dump(tree, annotate_fields=False, include_attributes=False), _size(tree) - 1
@@ -204,19 +205,21 @@ def definitions(source: str) -> list[Definition]:
     if tree is None:
         return []
     imports = _import_paths(tree)
-    nested = {id(sub) for node in ast.walk(tree)
-              if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-              for sub in ast.walk(node) if sub is not node}
     out = []
-    for node in ast.walk(tree):
+    stack: list[tuple[ast.AST, bool]] = [(tree, True)]  # (node, not inside a definition)
+    while stack:
+        node, top = stack.pop()
+        inner = top
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            out.append(Definition("function", node.name, *_normalised(node, imports),
-                                  top=id(node) not in nested))
+            out.append(Definition("function", node.name, *_normalised(node, imports), top=top))
+            inner = False
         elif isinstance(node, ast.ClassDef):
             methods = tuple(sorted(_normalised(m, imports) for m in node.body
                                    if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))))
             out.append(Definition("class", node.name, *_normalised(node, imports), methods,
-                                  top=id(node) not in nested))
+                                  top=top))
+            inner = False
+        stack.extend((child, inner) for child in reversed(list(ast.iter_child_nodes(node))))
     return out
 
 
@@ -229,20 +232,97 @@ def matching_definitions(source: str, reference_source: str, *, given_source: st
     reference that it holds already (a given ``__init__``) count for nobody.
     ``min_nodes``: smaller reference definitions are not compared.
     """
-    reference = [d for d in definitions(reference_source) if d.top and d.nodes >= min_nodes]
-    if not reference:
+    found = find_copies(source, {"": reference_source}, given={"": given_source},
+                        min_nodes=min_nodes)
+    return [(name, ref_name) for name, _, ref_name in found]
+
+
+def find_copies(source: str, references: Mapping[str, str], *,
+                given: Mapping[str, str] | None = None, min_nodes: int = MIN_NODES
+                ) -> list[tuple[str, str, str]]:
+    """(name in ``source``, reference key, name in that reference) for every definition
+    of ``source`` that matches a top-level definition of one of ``references`` (key ->
+    reference source). ``given``: key -> the stub's source.
+
+    ``source`` is parsed once, and only its definitions whose normalised size is one a
+    reference function or method has are normalised (sizes are counted without copying),
+    so scanning a whole library is quick.
+    """
+    tree = _parse(source)
+    if tree is None:
         return []
-    given = {dump for d in definitions(given_source) for dump, _ in d.methods}
-    given |= {d.dump for d in definitions(given_source)}
-    hits = []
-    for cand in definitions(source):
-        for ref in reference:
-            if cand.kind != ref.kind or cand.nodes < min(min_nodes, ref.nodes):
-                continue
-            if cand.dump == ref.dump or (ref.kind == "class"
-                                         and _class_share(cand, ref, given) >= CLASS_SHARE):
-                hits.append((cand.name, ref.name))
+    imports = _import_paths(tree)
+    refs: list[tuple[str, Definition, set[str]]] = []
+    for key, reference_source in references.items():
+        stub = _definitions_cached((given or {}).get(key, ""))
+        given_dumps = {dump for d in stub for dump, _ in d.methods} | {d.dump for d in stub}
+        refs += [(key, d, given_dumps) for d in _definitions_cached(reference_source)
+                 if d.top and d.nodes >= min_nodes]
+    function_sizes = {d.nodes for _, d, _ in refs if d.kind == "function"}
+    method_sizes = {n for _, d, _ in refs if d.kind == "class" for _, n in d.methods}
+    dumps: dict[int, str] = {}
+
+    def dump(node: ast.AST) -> str:
+        if id(node) not in dumps:
+            dumps[id(node)] = _normalised(node, imports)[0]
+        return dumps[id(node)]
+
+    hits: list[tuple[str, str, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            size = _normalised_size(node)
+            if size in function_sizes:
+                hits += [(node.name, key, ref.name) for key, ref, _ in refs
+                         if ref.kind == "function" and ref.nodes == size and ref.dump == dump(node)]
+        elif isinstance(node, ast.ClassDef) and method_sizes:
+            methods = [(dump(m), size) for m in node.body
+                       if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))
+                       and (size := _normalised_size(m)) in method_sizes]
+            cand = Definition("class", node.name, "", 0, tuple(methods))
+            hits += [(node.name, key, ref.name) for key, ref, given_dumps in refs
+                     if ref.kind == "class" and _class_share(cand, ref, given_dumps) >= CLASS_SHARE]
     return list(dict.fromkeys(hits))
+
+
+def _is_bare_string(statement: ast.stmt) -> bool:
+    return (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+            and isinstance(statement.value.value, str))
+
+
+def _dropped(statement: ast.stmt) -> bool:
+    """What :func:`_strip` removes from a body."""
+    return (_is_bare_string(statement)
+            or isinstance(statement, ast.ImportFrom) and statement.module == "__future__"
+            or isinstance(statement, ast.AnnAssign) and statement.value is None)
+
+
+def _normalised_size(node: ast.AST) -> int:
+    """The node count of ``node`` once normalised, counted without copying it (equal to
+    :func:`_normalised`'s, a test checks it on the whole library)."""
+    count = 0
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        count += 1
+        for field_name, value in ast.iter_fields(current):
+            if field_name in ("annotation", "returns"):
+                continue
+            if isinstance(value, list):
+                if field_name in ("body", "orelse", "finalbody") and value \
+                        and isinstance(value[0], ast.stmt):
+                    kept = [s for s in value if not _dropped(s)]
+                    count += 0 if kept else 1  # an emptied body holds a Pass
+                    stack += kept
+                else:
+                    stack += [v for v in value if isinstance(v, ast.AST)]
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+    return count
+
+
+@lru_cache(maxsize=64)
+def _definitions_cached(source: str) -> tuple[Definition, ...]:
+    return tuple(definitions(source))
 
 
 def _class_share(cand: Definition, ref: Definition, given: set[str]) -> float:

@@ -439,3 +439,36 @@ def test_honest_solutions_pass_the_checks_and_do_not_match(exercise_id, index):
     reference = reference_source(exercise_id)
     assert matching_definitions(cell, reference, given_source=stub_source(exercise_id),
                                 min_nodes=0) == []
+
+
+def test_sizes_counted_without_copying_equal_the_normalised_sizes():
+    """find_copies skips definitions by a size counted on the original tree: it must be
+    the normalised tree's size, for every definition of the library and the instructor side."""
+    from pathlib import Path
+
+    from instructor.grading.similarity import _import_paths, _normalised, _normalised_size
+
+    root = Path(__file__).resolve().parents[2]
+    checked = 0
+    for path in sorted([*root.glob("tlkit/**/*.py"), *root.glob("instructor/**/*.py")]):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imports = _import_paths(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                assert _normalised_size(node) == _normalised(node, imports)[1], (path, node.name)
+                checked += 1
+    assert checked > 500
+
+
+def test_the_answer_key_files_hold_their_references():
+    """What release's verify would find if instructor/exercises/ shipped: every reference."""
+    from pathlib import Path
+
+    from instructor.grading.similarity import find_copies
+
+    root = Path(__file__).resolve().parents[2]
+    references = {e: reference_source(e) for e in exercise_ids()}
+    for exercise_id in exercise_ids():
+        path = root / "instructor" / "exercises" / f"ref_{exercise_id.replace('.', '_')}.py"
+        found = find_copies(path.read_text(encoding="utf-8"), references, min_nodes=0)
+        assert [key for _, key, _ in found] == [exercise_id], (path, found)
