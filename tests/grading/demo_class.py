@@ -115,6 +115,7 @@ class Expect:
     flags: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()
     status: dict[str, str] = field(default_factory=dict)
+    absent: tuple[str, ...] = ()  # substrings the flags column must not contain
 
 
 EXPECTED: dict[str, Expect] = {}
@@ -145,7 +146,8 @@ def build(folder: Path | str) -> tuple[Path, Path]:
 
     honest = [(eid, HONEST[eid]) for eid in IDS]
     save("honest", notebook(*honest), Expect(dict.fromkeys(IDS, 10.0),
-                                             status=dict.fromkeys(IDS, "passed")))
+                                             status=dict.fromkeys(IDS, "passed"),
+                                             absent=("possible library", "matches the reference")))
     save("empty", notebook(*[(eid, stub(eid)) for eid in IDS]),
          Expect(_zero_except(), status=dict.fromkeys(IDS, "not_done")))
     save("partial", notebook(("01.1", HONEST["01.1"]), ("02.1", HONEST["02.1"]),
@@ -343,9 +345,151 @@ def recommend_strategy(dataset_size, task_similarity):
     save("ann lee", notebook(("04.1", HONEST["04.1"])), Expect(_zero_except(**{"04_1": 10.0})))
     save("ann_lee", notebook(("04.1", stub("04.1"))), Expect(_zero_except()))
     EXPECTED["zoe_absent"] = Expect(_zero_except(), errors=("no submission",))
-    roster = folder.parent / "roster.txt"
-    roster.write_text("# the class\n" + "\n".join(sorted(EXPECTED)) + "\n", encoding="utf-8")
+    report_attacks(folder, save)
+    roster = folder.parent / "roster.txt"  # a roster line cannot hold a control character
+    roster.write_text("# the class\n" + "\n".join(s for s in sorted(EXPECTED) if s.isprintable())
+                      + "\n", encoding="utf-8")
     return folder, roster
+
+
+# --------------------------------------------------------------------------------------
+# Names, files and texts that break the report, and honest names that look like tlkit's
+# (issue 19, section 3 and the parsing bounds of section 4; issue 18, item 4)
+# --------------------------------------------------------------------------------------
+
+DEEP_LEVELS = 1_100  # tests/grading/test_demo_class.py removes it (shutil.rmtree recurses)
+TITLE = "\x1b]0;grading finished, no problems\x07"  # sets the terminal's title
+CLEAR = "\x1b[2J\x1b[Hgrading finished, no problems"  # clears the screen
+LONG_NAME = "a" * 244  # with ".ipynb", a 250-byte file name
+REASON = "x\r\nbob,10,10,10,10,40,40,,\r\n=HYPERLINK(\"http://evil.example\")"
+# student -> (exercise, code): the code's grade is what the row must show
+REPORT_NAMES: dict[str, tuple[str, str]] = {
+    "zz\rbob": ("04.1", WRONG_04),  # a CSV reader that splits on \r reads bob's row
+    "bob": ("04.1", HONEST["04.1"]),
+    "=cmd": ("04.1", HONEST["04.1"]),
+    "+x": ("04.1", stub("04.1")),
+    "-x": ("01.1", HONEST["01.1"]),
+    "@x": ("02.1", HONEST["02.1"]),
+    TITLE: ("03.1", HONEST["03.1"]),
+    CLEAR: ("04.1", HONEST["04.1"]),
+    LONG_NAME: ("04.1", HONEST["04.1"]),
+}
+HONEST_LOCAL_NAMES = {  # names the old library-answer flag matched as words
+    "01.1": '''def extract_in_batches(extract_fn, X, batch_size):
+    infer = extract_fn
+    extract_features = [np.asarray(infer(X[i:i + batch_size]), dtype=np.float32)
+                        for i in range(0, len(X), batch_size)]
+    return np.concatenate(extract_features, axis=0)
+''',
+    "02.1": '''def log_softmax(z):
+    z = z - z.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+def softmax_cross_entropy(logits, labels):
+    logits = np.asarray(logits)
+    n = logits.shape[0]
+    losses = -log_softmax(logits)[np.arange(n), labels]
+    grad = np.exp(log_softmax(logits))
+    grad[np.arange(n), labels] -= 1.0
+    return float(losses.mean()), (grad / n).astype(logits.dtype)
+''',
+    "03.1": '''def per_layer_sgd_update(weights, grads, base_lr, multipliers, frozen):
+    optimizers = {name: base_lr * multipliers.get(name, 1.0) for name in weights}
+    discriminative = {}
+    for name, w in weights.items():
+        step = 0 if name in frozen else optimizers[name] * grads[name]
+        discriminative[name] = (w - step).astype(w.dtype)
+    return discriminative
+''',
+    "04.1": '''strategy_rule = {("small", "high"): "feature_extraction", ("large", "low"): "from_scratch"}
+
+def recommend_strategy(dataset_size, task_similarity):
+    size = "small" if dataset_size < 1000 else "medium" if dataset_size < 10000 else "large"
+    return strategy_rule.get((size, task_similarity), "fine_tuning")
+''',
+}
+
+
+def _pasted_reference() -> str:
+    """Exercise 02.1's reference solution, renamed and reformatted as a student would."""
+    from instructor.exercises import reference_source
+
+    text = reference_source("02.1").replace("log_probs", "lp").replace("shifted", "z")
+    text = text.replace("softmax_cross_entropy", "my_loss").replace('"""Reference', '"""Mine')
+    return text + "\nsoftmax_cross_entropy = my_loss\n"
+
+
+def _nest(top: Path, levels: int, name: str, text: str) -> None:
+    """``top/d/d/.../d/name``, ``levels`` folders deep, built with descriptors (the path
+    is longer than the system allows)."""
+    import os
+
+    top.mkdir()
+    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
+    for _ in range(levels):
+        os.mkdir("d", dir_fd=fd)
+        inner = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+        os.close(fd)
+        fd = inner
+    handle = os.open(name, os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+    os.write(handle, text.encode("utf-8"))
+    os.close(handle)
+    os.close(fd)
+
+
+def remove_tree(top: Path) -> None:
+    """shutil.rmtree without recursion (it raises RecursionError on DEEP_LEVELS levels)."""
+    import os
+
+    stack = [(os.open(top, os.O_RDONLY | os.O_DIRECTORY), "")]
+    while stack:
+        fd = stack[-1][0]
+        for entry in os.scandir(fd):
+            if entry.is_dir(follow_symlinks=False):
+                stack.append((os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd),
+                              entry.name))
+                break
+            os.unlink(entry.name, dir_fd=fd)
+        else:
+            fd, name = stack.pop()
+            os.close(fd)
+            if stack:
+                os.rmdir(name, dir_fd=stack[-1][0])
+    os.rmdir(top)
+
+
+def report_attacks(folder: Path, save) -> None:
+    """The report's attacks: hostile file names, a forged rejection reason, a folder nested
+    DEEP_LEVELS deep, an oversized notebook and cell, a pasted reference, honest local names."""
+    for student, (eid, code) in REPORT_NAMES.items():
+        points = 10.0 if code in HONEST.values() else 0.0
+        save(student, notebook((eid, code)), Expect(_zero_except(**{eid.replace(".", "_"): points})))
+    save("report_reason_crlf", notebook(("04.1", f'''import json, os, sys
+_body = json.dumps({{"exercise": "04.1", "status": "rejected", "reason": {REASON!r}}}).encode()
+_frame = sys._getframe()
+while _frame is not None and "result_fd" not in _frame.f_locals:
+    _frame = _frame.f_back
+if _frame is not None:  # one frame, then exit: its reason reaches the report
+    os.write(_frame.f_locals["result_fd"],
+             b"TLKIT-RESULT " + str(len(_body)).encode() + b"\\n" + _body)
+    os._exit(0)
+''' + WRONG_04)), Expect(_zero_except()))
+    _nest(folder / "deep_folder", DEEP_LEVELS, "deep.ipynb",
+          json.dumps(notebook(("04.1", HONEST["04.1"]))))
+    EXPECTED["deep_folder"] = Expect(_zero_except(), errors=("levels deep",))
+    huge = notebook(("04.1", HONEST["04.1"]))
+    huge["cells"].append(_markdown("x" * (21 << 20)))
+    save("huge_notebook", huge, Expect(_zero_except(), errors=("bytes a notebook may have",)))
+    big_cell = HONEST["04.1"] + "# padding\n" * 10_000
+    save("huge_cell", notebook(("01.1", HONEST["01.1"]), ("04.1", big_cell)),
+         Expect(_zero_except(**{"01_1": 10.0}), errors=("the exercise cell of 04.1 holds",),
+                status={"04.1": "missing"}))
+    save("cheat_pasted_reference", notebook(("02.1", _pasted_reference())),
+         Expect(_zero_except(**{"02_1": 10.0}), flags=("02.1: matches the reference solution",)))
+    save("honest_local_names", notebook(*sorted(HONEST_LOCAL_NAMES.items())),
+         Expect(_zero_except(**{k.replace(".", "_"): 10.0 for k in HONEST_LOCAL_NAMES}),
+                status=dict.fromkeys(HONEST_LOCAL_NAMES, "passed"),
+                absent=("possible library answer", "matches the reference")))
 
 
 def main(argv: list[str] | None = None) -> int:

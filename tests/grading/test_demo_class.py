@@ -19,6 +19,7 @@ import pytest
 
 from grading import demo_class
 from instructor.grading import sandbox
+from instructor.grading.report import display_name, student_cell
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(
@@ -27,7 +28,8 @@ pytestmark = pytest.mark.skipif(
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())
+            if p.is_file()}
 
 
 def _detached() -> list[str]:
@@ -38,28 +40,35 @@ def _detached() -> list[str]:
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     base = tmp_path_factory.mktemp("demo")
-    folder, roster = demo_class.build(base / "submissions")
-    before = _digest(folder)
-    out = base / "grades"  # the folder the vandal tries to write into
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env[demo_class.SECRET_VAR] = "s3cr3t-token-of-the-instructor"
-    env["PYTHONPATH"] = str(ROOT)
-    start = time.monotonic()
-    proc = subprocess.run(
-        [sys.executable, "-m", "instructor.grading", str(folder), "--out", str(out), "--jobs", "2",
-         "--timeout", "5", "--roster", str(roster), "--exercises", ",".join(demo_class.IDS)],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
-    seconds = time.monotonic() - start
-    rows = {}
-    if (out / "grades.csv").exists():
-        with open(out / "grades.csv", encoding="utf-8", newline="") as handle:
-            reader = csv.DictReader(handle)
-            header = reader.fieldnames
-            rows = {row["student"]: row for row in reader}
-    else:
-        header = None
-    return {"proc": proc, "folder": folder, "out": out, "before": before, "seconds": seconds,
-            "rows": rows, "header": header}
+    folder = base / "submissions"
+    try:
+        folder, roster = demo_class.build(folder)
+        before = _digest(folder)
+        out = base / "grades"  # the folder the vandal tries to write into
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+        env[demo_class.SECRET_VAR] = "s3cr3t-token-of-the-instructor"
+        env["PYTHONPATH"] = str(ROOT)
+        start = time.monotonic()
+        proc = subprocess.run(
+            [sys.executable, "-m", "instructor.grading", str(folder), "--out", str(out), "--jobs", "2",
+             "--timeout", "5", "--roster", str(roster), "--exercises", ",".join(demo_class.IDS)],
+            capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
+        seconds = time.monotonic() - start
+        rows, lines = {}, []
+        ids = {student_cell(s): s for s in demo_class.EXPECTED}  # the CSV shows names escaped
+        if (out / "grades.csv").exists():
+            with open(out / "grades.csv", encoding="utf-8", newline="") as handle:
+                reader = csv.DictReader(handle)
+                header = reader.fieldnames
+                lines = list(reader)
+                rows = {ids.get(row["student"], row["student"]): row for row in lines}
+        else:
+            header = None
+        yield {"proc": proc, "folder": folder, "out": out, "before": before, "seconds": seconds,
+               "rows": rows, "header": header, "lines": lines}
+    finally:
+        if (folder / "deep_folder").exists():
+            demo_class.remove_tree(folder / "deep_folder")
 
 
 def test_the_run_succeeds_and_every_student_has_a_row(graded):
@@ -91,7 +100,8 @@ def test_statuses_in_the_feedback(graded):
     feedback = graded["out"] / "feedback"
     for student, expect in demo_class.EXPECTED.items():
         texts = [p.read_text(encoding="utf-8") for p in feedback.iterdir()
-                 if p.read_text(encoding="utf-8").startswith(f"Feedback for {student}\n")]
+                 if p.read_text(encoding="utf-8").startswith(
+                     f"Feedback for {display_name(student)}\n")]
         assert len(texts) == 1, student
         for eid, status in expect.status.items():
             words = {"passed": "PASS", "not_done": "NOT DONE", "failed": "FAIL", "error": "ERROR",
@@ -135,3 +145,45 @@ def test_speed_and_summary(graded):
     assert graded["seconds"] < 2.0 * n_tasks / 2 + 5 + 10, (graded["seconds"], n_tasks)
     print(f"demo class: {len(graded['rows'])} rows, {n_tasks} sandboxed runs, "
           f"{graded['seconds']:.1f} s with --jobs 2")
+
+
+# ---- the report (issue 19, section 3), parsing bounds, honest names (issue 18) ----------
+
+
+def test_one_csv_row_per_student_whatever_the_name(graded):
+    lines = graded["lines"]
+    assert len(lines) == len(demo_class.EXPECTED)  # no row split, none forged
+    assert len({line["student"] for line in lines}) == len(lines)
+    text = (graded["out"] / "grades.csv").read_text(encoding="utf-8")
+    assert text.count("\n") == len(lines) + 1 and "\r" not in text and "\x1b" not in text
+    for line in lines:
+        for column, cell in line.items():
+            assert not cell.lstrip().startswith(tuple("=+-@")), (column, cell)  # no spreadsheet formula
+    # the classmate bob keeps bob's grade; "zz\rbob" keeps its own
+    assert graded["rows"]["bob"]["04.1"] == "10" and graded["rows"]["zz\rbob"]["04.1"] == "0"
+    assert graded["rows"]["=cmd"]["student"] == "'=cmd"
+
+
+@pytest.mark.parametrize("student", [*demo_class.REPORT_NAMES, "honest", "report_reason_crlf",
+                                     "deep_folder", "huge_notebook", "huge_cell",
+                                     "cheat_pasted_reference", "honest_local_names"])
+def test_report_attacks_are_graded_as_they_should_be(graded, student):
+    expect, row = demo_class.EXPECTED[student], graded["rows"][student]
+    for eid, points in expect.points.items():
+        assert float(row[eid]) == points, (eid, row)
+    for text in expect.flags:
+        assert text in row["flags"], (text, row["flags"])
+    for text in expect.errors:
+        assert text in row["error"], (text, row["error"])
+    for text in expect.absent:
+        assert text not in row["flags"], (text, row["flags"])
+
+
+def test_no_escape_sequence_reaches_the_terminal_or_the_summary(graded):
+    proc = graded["proc"]
+    for text in (proc.stdout, proc.stderr,
+                 (graded["out"] / "summary.txt").read_text(encoding="utf-8")):
+        assert "\x1b" not in text and "\x07" not in text and "\r" not in text
+    assert "\\x1b[2J" in proc.stdout  # the name is shown, escaped
+    for path in (graded["out"] / "feedback").iterdir():
+        assert len(path.name.encode()) <= 100 and "\x1b" not in path.read_text(encoding="utf-8")

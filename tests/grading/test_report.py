@@ -130,7 +130,7 @@ def test_grades_csv_has_exactly_one_row_per_student_with_the_right_grades(tmp_pa
     assert by_name["bob"]["04.1"] == "2"  # the real bob, not the attacker's forged line
     for row in rows:
         for column, cell in row.items():
-            assert cell.lstrip()[:1] not in "=+-@", (column, cell)
+            assert not cell.lstrip().startswith(tuple("=+-@")), (column, cell)
             assert len(cell) <= MAX_CELL_CHARS + 1
         assert row["flags"].startswith("04.1: rejected: \\r\\nbob,10")
 
