@@ -24,6 +24,7 @@ from instructor.grading.submissions import (
     parse_notebook,
     read_roster,
 )
+from tlkit.exercises.registry import COURSE_CLASSES_LIBRARY
 from tlkit.exercises.runner import FrameError, encode_frame, parse_frames
 
 COURSE = ["01.1", "02.1", "04.1"]
@@ -310,10 +311,7 @@ def test_library_answers_are_seen(tmp_path):
 
 # The library answers of a "build" exercise (issue 18): tlkit's strategies, manager, rule,
 # PretrainedModel and the top-level classes; the engine (tlkit.nn, training) is allowed.
-BUILD_LIBRARY = ("tlkit.strategies", "tlkit.manager", "tlkit.strategy_rule",
-                 "tlkit.pretrained.PretrainedModel", "tlkit.PretrainedModel",
-                 "tlkit.FeatureExtractor", "tlkit.FineTuner", "tlkit.TransferLearningManager",
-                 "tlkit.FromScratch")
+BUILD_LIBRARY = COURSE_CLASSES_LIBRARY
 # what the notebooks' imports cells hold (context the exercise cell may rely on)
 NOTEBOOK_IMPORTS = ("import numpy as np\nimport tlkit\n"
                     "from tlkit import FineTuningConfig, PretrainedModel, TrainingConfig\n"

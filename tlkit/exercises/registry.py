@@ -35,6 +35,7 @@ __all__ = [
     "CheckFailure",
     "Exercise",
     "GENERIC_HINTS",
+    "COURSE_CLASSES_LIBRARY",
     "get_exercise",
     "exercise_ids",
     "all_exercises",
@@ -98,6 +99,22 @@ GENERIC_HINTS: dict[str, str] = {
     "of the types the exercise asks for.",
     "malformed": "The grader received an outcome it cannot read; run the exercise again.",
 }
+
+# ``library_names`` of the exercises where the student builds the course's own classes
+# (issue 18): tlkit's implementations of those classes are a library answer, tlkit's engine
+# (tlkit.nn, tlkit.parts, tlkit.training...) is what the student builds them on. The grader
+# resolves names (instructor/grading/library.py): a student's own `FineTuner` is not tlkit's.
+COURSE_CLASSES_LIBRARY: tuple[str, ...] = (
+    "tlkit.strategies",
+    "tlkit.manager",
+    "tlkit.strategy_rule",
+    "tlkit.pretrained.PretrainedModel",
+    "tlkit.PretrainedModel",
+    "tlkit.FeatureExtractor",
+    "tlkit.FineTuner",
+    "tlkit.FromScratch",
+    "tlkit.TransferLearningManager",
+)
 
 
 @dataclass(frozen=True)
