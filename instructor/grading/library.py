@@ -51,6 +51,8 @@ def lookup(path: str) -> Any:
     if not _PATH.match(path) or path.split(".", 1)[0] != "tlkit" or len(path) > 300:
         return _MISSING
     parts = path.split(".")
+    if "__main__" in parts:  # never import a module's command-line entry point
+        return _MISSING
     for cut in range(len(parts), 0, -1):
         name = ".".join(parts[:cut])
         module = sys.modules.get(name)

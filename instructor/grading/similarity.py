@@ -204,6 +204,13 @@ def definitions(source: str) -> list[Definition]:
     tree = _parse(source)
     if tree is None:
         return []
+    try:
+        return _definitions(tree)
+    except (RecursionError, MemoryError):  # nested too deeply to be compared
+        return []
+
+
+def _definitions(tree: ast.Module) -> list[Definition]:
     imports = _import_paths(tree)
     out = []
     stack: list[tuple[ast.AST, bool]] = [(tree, True)]  # (node, not inside a definition)
@@ -264,7 +271,10 @@ def find_copies(source: str, references: Mapping[str, str], *,
 
     def dump(node: ast.AST) -> str:
         if id(node) not in dumps:
-            dumps[id(node)] = _normalised(node, imports)[0]
+            try:
+                dumps[id(node)] = _normalised(node, imports)[0]
+            except (RecursionError, MemoryError):  # nested too deeply to be a copy
+                dumps[id(node)] = f"<not compared {id(node)}>"
         return dumps[id(node)]
 
     hits: list[tuple[str, str, str]] = []
