@@ -1,19 +1,22 @@
 """Grade a class: one sandboxed child per (student, exercise), scored in this process.
 
 The instructor's process (this one) never runs student code. It draws the hidden cases
-from a per-run seed (``os.urandom``; the children only ever receive case inputs), sends
-each child the cases' inputs, accepts exactly one result frame back and compares the
-decoded outputs with :func:`instructor.exercises.expected` (the reference's answers) through
-:func:`tlkit.exercises.scoring.score_outcomes` (strict types, points within
-[0, points]).
+from the run's seed (``os.urandom`` unless ``--seed`` replays a recorded one; the seed is
+recorded in the output, the children only ever receive case inputs), sends each child its
+cells and the cases' names and inputs, reads back at most one result frame as untrusted
+input (:mod:`instructor.grading.frames`: bounded, strictly typed, one outcome per case
+sent) and compares the decoded outputs with :func:`instructor.exercises.expected` (the
+reference's answers, computed here) through
+:func:`tlkit.exercises.scoring.score_outcomes` (strict types, hidden cases weighted, points
+within [0, points]).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
-import queue
 import sys
 import time
 from collections.abc import Callable
@@ -22,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from instructor import exercises as answer_key
-from instructor.grading import sandbox
+from instructor.grading import frames, sandbox
 from instructor.grading.submissions import (
     ExerciseCode,
     Submission,
@@ -34,11 +37,12 @@ from instructor.grading.submissions import (
 )
 from tlkit.exercises.plain import encode
 from tlkit.exercises.registry import Case, Exercise, exercise_ids, get_exercise
-from tlkit.exercises.runner import FrameError, parse_frames
 
-__all__ = ["ExerciseGrade", "StudentRow", "ClassRun", "collect", "grade_class", "new_seed"]
+__all__ = ["ExerciseGrade", "StudentRow", "ClassRun", "collect", "grade_class", "new_seed",
+           "MAX_SEED"]
 
-_TAIL = 400
+_TAIL = 160
+MAX_SEED = 2**63 - 1
 
 
 @dataclass
@@ -48,7 +52,7 @@ class ExerciseGrade:
     ``status``: "passed", "failed", "not_done", "error" (the code raised), "missing"
     (no cell), "undefined" (the cell defines nothing of that name), "timeout",
     "crashed" (the process died without a result) or "rejected" (the result channel
-    held something other than one well-formed frame).
+    held something other than one valid frame).
     """
 
     exercise_id: str
@@ -62,6 +66,7 @@ class ExerciseGrade:
     flags: list[str] = field(default_factory=list)
     source: str = ""
     seconds: float = 0.0
+    peak_memory: int | None = None  # the sandbox's peak (cgroup), bytes
 
 
 @dataclass
@@ -87,10 +92,11 @@ class ClassRun:
     mode: str
     seconds: float
     tasks: int
+    seed: int | None = None  # the hidden cases' seed: `--seed` with it replays the run
 
 
 def new_seed() -> int:
-    """A per-run seed for the hidden cases, from the OS (never written anywhere)."""
+    """A fresh seed for the hidden cases, from the OS (the grader records it in its output)."""
     return int.from_bytes(os.urandom(8), "little") >> 1
 
 
@@ -157,23 +163,20 @@ def _child_command(limits: sandbox.Limits) -> list[str]:
 
 
 def grade_one(exercise: Exercise, cases: list[Case], encoded_inputs: list[str],
-              code: ExerciseCode, limits: sandbox.Limits, mode: str,
-              uids: queue.Queue | None = None) -> ExerciseGrade:
+              code: ExerciseCode, limits: sandbox.Limits, mode: str) -> ExerciseGrade:
     """Run one student's code for one exercise in a sandbox and score what comes back."""
+    cells = code.payload_cells()
     payload = json.dumps({
         "exercise": exercise.id,
-        "cells": code.payload_cells(),
-        "cases": [{"name": c.name, "inputs": text} for c, text in zip(cases, encoded_inputs, strict=True)],
+        "cells": [{"role": c["role"], "source": c["source"]} for c in cells],
+        "cases": [{"name": c.name, "inputs": text}
+                  for c, text in zip(cases, encoded_inputs, strict=True)],
     }).encode("utf-8")
-    uid = uids.get() if uids is not None else sandbox.NOBODY
-    try:
-        outcome = sandbox.run(_child_command(limits), payload, limits, mode, uid=uid)
-    finally:
-        if uids is not None:
-            uids.put(uid)
-    grade = _score(exercise, cases, outcome, limits)
+    outcome = sandbox.run(_child_command(limits), payload, limits, mode)
+    grade = _score(exercise, cases, outcome, limits, [c["label"] for c in cells])
     grade.source = code.exercise_cell.label
     grade.seconds = outcome.seconds
+    grade.peak_memory = outcome.peak_memory
     reasons = library_use(code, exercise.name, tuple(exercise.library_names))
     if reasons:
         grade.flags.append(f"{exercise.id}: possible library answer ({'; '.join(reasons)})")
@@ -185,13 +188,14 @@ def _zero(exercise: Exercise, status: str, summary: str, **kw) -> ExerciseGrade:
     return ExerciseGrade(exercise.id, 0.0, float(exercise.points), status, summary, **kw)
 
 
-def _tail(data: bytes) -> str:
-    text = data.decode("utf-8", "replace").strip()
-    return " ".join(text[-_TAIL:].split())
+def _printed(data: bytes) -> list[str]:
+    """The end of what the code printed, quoted (the student's words, never the grader's)."""
+    text = " ".join(data.decode("utf-8", "replace")[-4 * _TAIL:].split())
+    return [f"the code's last output: {frames.quote(text[-_TAIL:])}"] if text else []
 
 
 def _score(exercise: Exercise, cases: list[Case], outcome: sandbox.Outcome,
-           limits: sandbox.Limits) -> ExerciseGrade:
+           limits: sandbox.Limits, labels: list[str]) -> ExerciseGrade:
     head = f"Exercise {exercise.id} ({exercise.title})"
     notes = []
     if "stdout" in outcome.truncated or "stderr" in outcome.truncated:
@@ -204,42 +208,26 @@ def _score(exercise: Exercise, cases: list[Case], outcome: sandbox.Outcome,
         return _zero(exercise, "rejected", f"{head}: REJECTED, the result was larger than "
                      f"{limits.result_bytes} bytes; 0 points.", notes=notes,
                      flags=[f"{exercise.id}: oversized result"])
-    try:
-        frames = parse_frames(outcome.result)
-    except FrameError as exc:
-        return _zero(exercise, "rejected", f"{head}: REJECTED, the result channel held something else "
-                     f"than one result ({exc}); 0 points.", notes=notes,
-                     flags=[f"{exercise.id}: malformed result channel ({exc})"])
-    if len(frames) > 1:
-        return _zero(exercise, "rejected", f"{head}: REJECTED, {len(frames)} results came back where one "
-                     f"is allowed (a forged result?); 0 points.", notes=notes,
-                     flags=[f"{exercise.id}: {len(frames)} result frames"])
-    if not frames:
-        tail = _tail(outcome.stderr)
+    if not outcome.result:
         why = _death(outcome, limits)
         return _zero(exercise, "crashed", f"{head}: CRASHED, the process stopped without a result "
-                     f"({why}); 0 points.", notes=notes + ([f"last output: {tail}"] if tail else []))
-    frame = frames[0]
-    if type(frame) is not dict or frame.get("exercise") != exercise.id:
-        return _zero(exercise, "rejected", f"{head}: REJECTED, the result is not for this exercise; "
-                     f"0 points.", notes=notes, flags=[f"{exercise.id}: result for another exercise"])
-    child_notes = frame.get("notes")
-    if type(child_notes) is list:
-        notes += [str(n)[:300] for n in child_notes[:20]]
-    status = frame.get("status")
-    if status == "undefined":
+                     f"({why}); 0 points.", notes=notes + _printed(outcome.stderr))
+    try:
+        frame = frames.read_frame(outcome.result, exercise_id=exercise.id,
+                                  case_names=[c.name for c in cases], n_cells=len(labels))
+    except frames.Rejected as exc:
+        return _zero(exercise, "rejected", f"{head}: REJECTED, the result channel held something "
+                     f"else than one valid result ({exc.reason}); 0 points.", notes=notes,
+                     flags=[f"{exercise.id}: malformed result channel ({exc.reason})"])
+    notes += [note.text(labels) for note in frame.notes]
+    if frame.status == "undefined":
         return _zero(exercise, "undefined", f"{head}: the exercise cell does not define "
                      f"`{exercise.name}`; 0 points.", notes=notes)
-    if status == "rejected":
-        reason = str(frame.get("reason", "rejected"))[:200]
-        return _zero(exercise, "rejected", f"{head}: REJECTED, {reason} (one result is allowed; "
-                     f"a forged result?); 0 points.", notes=notes,
-                     flags=[f"{exercise.id}: {reason}"])
-    if status != "ran":
-        return _zero(exercise, "crashed", f"{head}: CRASHED, the process stopped without a "
-                     f"result; 0 points.", notes=notes + _stderr_note(outcome))
+    if frame.status != "ran":
+        return _zero(exercise, "crashed", f"{head}: CRASHED, the grading process failed before "
+                     f"it had a result; 0 points.", notes=notes + _printed(outcome.stderr))
     try:
-        result = answer_key.score(exercise.id, cases, frame.get("outcomes"))
+        result = answer_key.score(exercise.id, cases, frame.outcomes)
     except Exception as exc:  # noqa: BLE001 - an outcome the scorer cannot read costs the exercise
         return _zero(exercise, "rejected", f"{head}: REJECTED, the result could not be scored "
                      f"({type(exc).__name__}); 0 points.", notes=notes,
@@ -251,14 +239,12 @@ def _score(exercise: Exercise, cases: list[Case], outcome: sandbox.Outcome,
                          notes=notes)
 
 
-def _stderr_note(outcome: sandbox.Outcome) -> list[str]:
-    tail = _tail(outcome.stderr)
-    return [f"last output: {tail}"] if tail else []
-
-
 def _death(outcome: sandbox.Outcome, limits: sandbox.Limits) -> str:
     code = outcome.returncode
     err = outcome.stderr.decode("utf-8", "replace")
+    if outcome.oom_killed:
+        return (f"out of memory: the sandbox's limit is {limits.memory_bytes >> 20} MiB for all "
+                f"its processes and in-memory files")
     if "MemoryError" in err or "Cannot allocate memory" in err:
         return f"out of memory: the limit is {limits.memory_bytes >> 20} MiB"
     if code is not None and code < 0:
@@ -275,17 +261,30 @@ def _death(outcome: sandbox.Outcome, limits: sandbox.Limits) -> str:
 # --------------------------------------------------------------------------------------
 
 
+def hidden_cases(exercise_id: str, seed: int) -> list[Case]:
+    """The run's hidden cases of an exercise, marked hidden whatever their generator says
+    (the scoring weights them)."""
+    return [case if case.hidden else dataclasses.replace(case, hidden=True)
+            for case in answer_key.hidden_cases(exercise_id, seed)]
+
+
 def grade_class(submissions: list[Submission], exercises: list[str], *, limits: sandbox.Limits,
                 jobs: int = 1, seed: int | None = None, mode: str | None = None,
                 progress: Callable[[int, int], None] | None = None) -> ClassRun:
-    """Grade every submission on ``exercises``; one row per submission, in order."""
+    """Grade every submission on ``exercises``; one row per submission, in order.
+
+    ``seed`` draws the hidden cases (a fresh one when None); the run records it
+    (``ClassRun.seed``), and the same seed draws the same cases again.
+    """
     start = time.monotonic()
     mode = mode or sandbox.isolation()
     seed = new_seed() if seed is None else seed
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed must be an int in [0, 2**63 - 1], got {seed!r}")
     plans = {}
     for exercise_id in exercises:
         exercise = get_exercise(exercise_id)
-        cases = [*exercise.public_cases, *answer_key.hidden_cases(exercise_id, seed)]
+        cases = [*exercise.public_cases, *hidden_cases(exercise_id, seed)]
         plans[exercise_id] = (exercise, cases, [encode(c.inputs) for c in cases])
     rows = [StudentRow(s.student, flags=list(s.flags), errors=list(s.errors)) for s in submissions]
     tasks = []
@@ -301,11 +300,8 @@ def grade_class(submissions: list[Submission], exercises: list[str], *, limits: 
     done = 0
     if progress:
         progress(0, len(tasks))
-    uids: queue.Queue = queue.Queue()
-    for slot in range(max(1, jobs)):  # one user per parallel run (see sandbox.run)
-        uids.put(sandbox.NOBODY if slot == 0 else sandbox.SLOT_UIDS + slot)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(grade_one, *plans[eid], code, limits, mode, uids): (row, eid)
+        futures = {pool.submit(grade_one, *plans[eid], code, limits, mode): (row, eid)
                    for row, eid, code in tasks}
         for future in as_completed(futures):
             row, exercise_id = futures[future]
@@ -314,7 +310,7 @@ def grade_class(submissions: list[Submission], exercises: list[str], *, limits: 
             except Exception as exc:  # noqa: BLE001 - one task's failure never stops the class
                 grade = _zero(plans[exercise_id][0], "crashed",
                               f"Exercise {exercise_id}: the grader failed on this submission "
-                              f"({type(exc).__name__}: {exc}); 0 points.")
+                              f"({type(exc).__name__}: {str(exc)[:200]}); 0 points.")
             row.grades[exercise_id] = grade
             done += 1
             if progress:
@@ -325,4 +321,4 @@ def grade_class(submissions: list[Submission], exercises: list[str], *, limits: 
             row.flags.extend(grade.flags)
             if grade.status in ("timeout", "crashed"):
                 row.errors.append(f"{exercise_id}: {grade.status}")
-    return ClassRun(rows, list(exercises), mode, time.monotonic() - start, len(tasks))
+    return ClassRun(rows, list(exercises), mode, time.monotonic() - start, len(tasks), seed)

@@ -2,7 +2,8 @@
 
 ``run(argv, stdin, limits)`` starts ``argv`` (a command that runs inside the sandbox),
 feeds it ``stdin``, and returns what it wrote to stdout, stderr and to a separate
-result pipe (its descriptor number replaces :data:`FD_TOKEN` in ``argv``), each read with a bound.
+result pipe (its descriptor number replaces :data:`FD_TOKEN` in ``argv``), each read with a
+bound. What comes back is untrusted: the grader validates it (:mod:`instructor.grading.frames`).
 
 Isolation modes (:func:`isolation`):
 
@@ -10,24 +11,28 @@ Isolation modes (:func:`isolation`):
 ``setpriv`` work): the process gets its own PID, network (no interface but a downed
 loopback) and mount namespaces; a fresh root file system made of a small tmpfs with
 read-only bind mounts of the system folders, the Python installation and the ``tlkit``
-package only (no submissions, no ``solutions/``, no output folder, no home folders);
-a private tmpfs ``/tmp`` and a private, empty tmpfs working directory
-``/home/student``; a whitelisted environment; an unprivileged user (``nobody``, uid/gid
-65534, or one uid per parallel run, see :func:`run`; no supplementary groups, no new
-privileges). The namespace's init is a root shell that
-waits for the student process: when it exits, or when the grader kills it at the
-timeout, the kernel kills every process left in the namespace, detached grandchildren
-included.
+package only (no ``instructor`` package, so no reference solution and no hidden case; no
+submissions, no ``solutions/``, no output folder, no home folders); a private tmpfs
+``/tmp`` and a private, empty tmpfs working directory ``/home/student``; a whitelisted
+environment; an unprivileged user of its own (a uid leased for this sandbox alone from a
+reserved range, see :mod:`instructor.grading.uids`; no supplementary groups, no new
+privileges). The namespace's init is a root shell that waits for the student process: when
+it exits, or when the grader kills it at the timeout, the kernel kills every process left
+in the namespace, detached grandchildren included.
 
 ``"none"`` (anything else): the process runs as the grader's user in a fresh empty
 temporary folder with the whitelisted environment and the same rlimits, in its own
-session that is killed at the timeout; a grandchild that starts its own session escapes
-that kill, and the process can read every file the grader can. The grader prints a
-warning for this mode.
+session that is killed at the timeout (and, where cgroups work, every process left in its
+cgroup); ``python -I`` with that clean folder and environment still cannot import the
+``instructor`` package (the editable install maps ``tlkit`` only), but the process can
+read every file the grader can. The grader prints a warning for this mode.
 
-In both modes the child applies rlimits to itself before any student code runs (see
-:mod:`tlkit.exercises.runner`): address space (memory), CPU seconds, number of
-processes of its user, size of a written file.
+Limits per sandbox, where cgroups work (:mod:`instructor.grading.cgroups`): memory (every
+process of the sandbox, its in-memory files and tmpfs pages included; no swap) and the
+number of processes and threads. Per process, in both modes, the child applies rlimits to
+itself before any student code runs (see :mod:`tlkit.exercises.runner`): address space,
+CPU seconds, processes of its user, size of a written file, open files.
+:func:`isolation_report` says which limits could not be applied.
 """
 
 from __future__ import annotations
@@ -46,12 +51,12 @@ from functools import lru_cache
 from pathlib import Path
 
 import tlkit
+from instructor.grading import cgroups, uids
 
-__all__ = ["Limits", "Outcome", "FD_TOKEN", "isolation", "isolation_report", "run", "child_env"]
+__all__ = ["Limits", "Outcome", "FD_TOKEN", "isolation", "isolation_report", "limits_not_applied",
+           "run", "child_env"]
 
 FD_TOKEN = "{result_fd}"  # replaced in the command by the result pipe's descriptor number
-NOBODY = 65534
-SLOT_UIDS = 61000  # parallel run k uses uid SLOT_UIDS + k (no account needed)
 _GRACE = 1.0  # seconds to keep reading after the main process exited
 STUDENT_HOME = "/home/student"
 # The only package of this repository the sandbox sees: the student's library (no grader, no references).
@@ -63,19 +68,20 @@ class Limits:
     """Resource limits of one sandboxed run."""
 
     timeout: float = 30.0  # wall-clock seconds, then the whole process tree is killed
-    memory_bytes: int = 2 << 30  # RLIMIT_AS
+    memory_bytes: int = 2 << 30  # the sandbox's cgroup (all its processes) and RLIMIT_AS
     cpu_seconds: int = 60  # RLIMIT_CPU
-    max_processes: int = 64  # RLIMIT_NPROC (processes and threads of the sandbox user)
+    max_processes: int = 64  # the cgroup's pids.max, and RLIMIT_NPROC of the sandbox's user
     max_file_bytes: int = 64 << 20  # RLIMIT_FSIZE
+    open_files: int = 128  # RLIMIT_NOFILE
     output_bytes: int = 64 << 10  # stdout and stderr kept, each
-    result_bytes: int = 32 << 20  # result pipe kept
+    result_bytes: int = 4 << 20  # result pipe kept (a longer result is rejected)
     tmpfs_bytes: int = 64 << 20  # size of /tmp and of the working directory (namespaces)
 
     def __post_init__(self) -> None:
         if not self.timeout > 0:
             raise ValueError(f"timeout must be > 0 seconds, got {self.timeout}")
         for name in ("memory_bytes", "cpu_seconds", "max_processes", "max_file_bytes",
-                     "output_bytes", "result_bytes", "tmpfs_bytes"):
+                     "open_files", "output_bytes", "result_bytes", "tmpfs_bytes"):
             value = getattr(self, name)
             if not isinstance(value, int) or value <= 0:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
@@ -83,7 +89,7 @@ class Limits:
     def child_args(self) -> list[str]:
         """The limits as command-line arguments of :mod:`tlkit.exercises.runner`."""
         return [str(self.memory_bytes), str(self.cpu_seconds), str(self.max_processes),
-                str(self.max_file_bytes)]
+                str(self.max_file_bytes), str(self.open_files)]
 
 
 @dataclass
@@ -98,6 +104,10 @@ class Outcome:
     truncated: tuple[str, ...]  # names of the streams cut at their bound
     seconds: float
     mode: str
+    uid: int | None = None  # the sandbox's user ("namespaces")
+    peak_memory: int | None = None  # the sandbox's cgroup peak, bytes (None: no memory cgroup)
+    oom_killed: bool = False  # the kernel killed a process for the sandbox's memory limit
+    forks_refused: int = 0  # forks the sandbox's process limit refused
 
 
 def child_env(home: str) -> dict[str, str]:
@@ -127,38 +137,57 @@ _TOOLS = ("unshare", "chroot", "setpriv", "mount", "sh")
 
 @lru_cache(maxsize=1)
 def isolation() -> str:
-    """"namespaces" when a probe sandbox starts as nobody with no network; else "none"."""
+    """"namespaces" when a probe sandbox starts as its own user with no network; else "none"."""
     if not sys.platform.startswith("linux") or os.geteuid() != 0:
         return "none"
     if any(shutil.which(tool) is None for tool in _TOOLS):
         return "none"
     probe = "import os, socket, sys; print(os.getuid(), os.getppid(), len(socket.if_nameindex()))"
     try:
-        outcome = _run_namespaces([sys.executable, "-I", "-c", probe], b"", Limits(timeout=20))
-    except OSError:
+        with uids.Lease() as lease:
+            uid = lease.uids[0]
+            outcome = _run_namespaces([sys.executable, "-I", "-c", probe], b"", Limits(timeout=20),
+                                      uid)
+    except (OSError, uids.UidError):
         return "none"
     words = outcome.stdout.decode("ascii", "replace").split()
-    # nobody, child of the namespace's init (PID 1), no network interface but the loopback
-    if outcome.returncode == 0 and words == [str(NOBODY), "1", "1"]:
+    # its own user, child of the namespace's init (PID 1), no network interface but the loopback
+    if outcome.returncode == 0 and words == [str(uid), "1", "1"]:
         return "namespaces"
     return "none"
 
 
-def isolation_report(mode: str | None = None) -> str:
-    """One paragraph saying what is and is not isolated in this mode."""
+def limits_not_applied(mode: str | None = None) -> list[str]:
+    """The limits this grader cannot apply here, one sentence each (empty: all applied)."""
     mode = mode or isolation()
+    missing = list(cgroups.support().missing)
+    if mode != "namespaces":
+        missing.append("no sandbox user of its own: the code runs as the grader's user, so the "
+                       "per-user process limit is shared with every process of that user")
+    return missing
+
+
+def isolation_report(mode: str | None = None) -> str:
+    """One paragraph saying what is and is not isolated in this mode, and which limits hold."""
+    mode = mode or isolation()
+    limits = cgroups.support().describe()
+    missing = limits_not_applied(mode)
+    tail = (" Limits NOT applied: " + "; ".join(missing) + ".") if missing else ""
     if mode == "namespaces":
         return ("sandbox: Linux namespaces (own PID, network and mount namespaces), a private root "
-                "file system with only the system, Python and tlkit (read-only), user nobody, "
-                "whitelisted environment, rlimits on memory, CPU, processes and file size; the "
-                "whole process tree is killed at the timeout. Not isolated: CPU and memory "
-                "bandwidth are shared with the machine; kernel bugs are not defended against.")
+                "file system with only the system, Python and tlkit (read-only; no reference "
+                "solutions), a user of its own per sandbox (a leased uid no other process has), "
+                f"whitelisted environment; {limits}; rlimits on memory, CPU, processes, file size "
+                "and open files; the whole process tree is killed at the timeout. Not isolated: "
+                "CPU and memory bandwidth are shared with the machine; kernel bugs are not "
+                "defended against." + tail)
     return ("WARNING: NO SANDBOX. Student code runs as this user with only rlimits (memory, CPU, "
-            "processes, file size), an empty working folder and a whitelisted environment: it CAN "
-            "read every file this user can (other submissions, solutions/), use the network and "
+            f"processes, file size, open files) and {limits}, an empty working folder and a "
+            "whitelisted environment: it CAN read every file this user can (other submissions, "
+            "solutions/, the instructor package's files), use the network and, without cgroups, "
             "leave processes that start their own session running after the timeout. Run the "
             "grader as root on Linux (it then uses unshare + chroot + setpriv), or grade "
-            "untrusted submissions with nbgrader in containers (see the README).")
+            "untrusted submissions with nbgrader in containers (see the README)." + tail)
 
 
 # --------------------------------------------------------------------------------------
@@ -167,21 +196,44 @@ def isolation_report(mode: str | None = None) -> str:
 
 
 def run(argv: list[str], stdin: bytes, limits: Limits, mode: str | None = None,
-        uid: int = NOBODY) -> Outcome:
+        uid: int | None = None) -> Outcome:
     """Run ``argv`` sandboxed (``mode`` defaults to :func:`isolation`).
 
-    ``uid``: the unprivileged user (and group) of the process in "namespaces" mode.
-    Parallel runs should use distinct ones: RLIMIT_NPROC counts every process of a user,
-    so a student who spawns many processes must not starve a classmate's run.
+    In "namespaces" mode the process runs as ``uid``, by default a uid leased for this run
+    alone (:class:`instructor.grading.uids.Lease`): a user's process limit and its right to
+    signal count per uid, so no two sandboxes may share one. Where cgroups work, the run
+    gets a cgroup of its own with ``limits.memory_bytes`` and ``limits.max_processes``,
+    removed (with anything left in it) when the run is over.
     """
     mode = mode or isolation()
-    if isinstance(uid, bool) or not isinstance(uid, int) or not 1000 <= uid <= NOBODY:
-        raise ValueError(f"uid must be an int in [1000, {NOBODY}], got {uid!r}")
-    if mode == "namespaces":
-        return _run_namespaces(argv, stdin, limits, uid)
-    if mode == "none":
-        return _run_plain(argv, stdin, limits)
-    raise ValueError(f"mode must be 'namespaces' or 'none', got {mode!r}")
+    if mode not in ("namespaces", "none"):
+        raise ValueError(f"mode must be 'namespaces' or 'none', got {mode!r}")
+    if uid is not None and (isinstance(uid, bool) or not isinstance(uid, int)
+                            or not 1000 <= uid < 2**31 - 1):
+        raise ValueError(f"uid must be None or an int in [1000, 2**31 - 1), got {uid!r}")
+    group = None
+    if cgroups.support().version is not None:
+        group = cgroups.Group(limits.memory_bytes, limits.max_processes)
+    lease = None
+    try:
+        if mode == "namespaces":
+            if uid is None:
+                lease = uids.Lease()
+                uid = lease.uids[0]
+            outcome = _run_namespaces(argv, stdin, limits, uid, group)
+        else:
+            outcome = _run_plain(argv, stdin, limits, group)
+        if group is not None:
+            outcome.peak_memory = group.peak_memory()
+            outcome.oom_killed = group.oom_kills() > 0
+            outcome.forks_refused = group.pids_refused()
+    finally:
+        if group is not None:
+            group.destroy()  # kills what is left (a detached process of the "none" mode)
+        if lease is not None:
+            lease.release()
+    outcome.uid = uid if mode == "namespaces" else None
+    return outcome
 
 
 def _bind_targets() -> list[str]:
@@ -196,7 +248,7 @@ def _bind_targets() -> list[str]:
     return seen
 
 
-def _setup_script(root: str, argv: list[str], limits: Limits, uid: int = NOBODY) -> str:
+def _setup_script(root: str, argv: list[str], limits: Limits, uid: int) -> str:
     """The shell script the namespace's init (root) runs: build the root, then wait."""
     q = shlex.quote
     lines = ["set -e", f"R={q(root)}",
@@ -237,21 +289,26 @@ def _setup_script(root: str, argv: list[str], limits: Limits, uid: int = NOBODY)
     return "\n".join(lines) + "\n"
 
 
-def _run_namespaces(argv: list[str], stdin: bytes, limits: Limits, uid: int = NOBODY) -> Outcome:
+def _run_namespaces(argv: list[str], stdin: bytes, limits: Limits, uid: int,
+                    group: cgroups.Group | None = None) -> Outcome:
     with tempfile.TemporaryDirectory(prefix="tlkit-sandbox-") as base:
         root = os.path.join(base, "root")
         os.mkdir(root, 0o700)
         script = _setup_script(root, argv, limits, uid)
         command = ["unshare", "--pid", "--fork", "--net", "--mount", "--uts", "--ipc",
                    "--kill-child=SIGKILL", "sh", "-c", script]
+        if group is not None:
+            command = group.wrap(command)
         return _supervise(command, stdin, limits, "namespaces",
                           env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}, cwd="/")
 
 
-def _run_plain(argv: list[str], stdin: bytes, limits: Limits) -> Outcome:
+def _run_plain(argv: list[str], stdin: bytes, limits: Limits,
+               group: cgroups.Group | None = None) -> Outcome:
     with tempfile.TemporaryDirectory(prefix="tlkit-student-") as home:
         os.chmod(home, 0o700)
-        return _supervise(argv, stdin, limits, "none", env=child_env(home), cwd=home)
+        command = group.wrap(argv) if group is not None else argv
+        return _supervise(command, stdin, limits, "none", env=child_env(home), cwd=home)
 
 
 def _supervise(command: list[str], stdin: bytes, limits: Limits, mode: str, *,

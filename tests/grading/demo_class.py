@@ -265,7 +265,9 @@ assert _found, "no solutions or classmate notebook could be read"
     save("crash_kill", notebook(
         ("03.1", HONEST["03.1"] + "import os\ntry:\n    os.kill(-1, 9)  # every process it may "
                  "signal\nexcept OSError:\n    pass\nos.kill(os.getpid(), 9)\n"),
-        ("04.1", HONEST["04.1"] + "import os\nos.kill(os.getppid(), 9)\nos.killpg(0, 9)\n")),
+        ("04.1", HONEST["04.1"] + "import os\ntry:\n    os.kill(os.getppid(), 9)  # the "
+                 "namespace's init (root): refused\nexcept OSError:\n    pass\n"
+                 "os.killpg(0, 9)\n")),
         Expect(_zero_except(), errors=("03.1: crashed", "04.1: crashed"),
                status={"03.1": "crashed", "04.1": "crashed"}))
     save("memory_hog", notebook(("02.1", '''def softmax_cross_entropy(logits, labels):

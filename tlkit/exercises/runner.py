@@ -1,24 +1,37 @@
-"""The grader's child process: one student's cells, one exercise, plain data out.
+"""The grader's sandboxed process: one student's cells, one exercise, plain data out.
 
-Runs inside the sandbox (:mod:`instructor.grading.sandbox`) as
-``python -I -m tlkit.exercises.runner RESULT_FD MEMORY CPU NPROC FSIZE``. It
+The grader (``python -m instructor.grading``) starts this module in a fresh interpreter
+inside its sandbox, never as a fork of anything of its own::
+
+    python -I -m tlkit.exercises.runner RESULT_FD MEMORY CPU NPROC FSIZE NOFILE
+
+``-I`` (isolated mode) ignores ``PYTHONPATH``, the user's site folder and the working
+folder, so only the installed ``tlkit`` (the student's library, which holds no reference
+solution and no hidden case) and the Python installation are importable. The process
 
 1. applies the rlimits to itself (soft = hard, so the student cannot raise them);
 2. reads the payload from stdin: the exercise id, the student's cells (the imports the
-   exercise cell needs, the helper definitions from the cells right above the exercise cell,
-   the exercise cell) and the cases' inputs as plain data (never the seed they were
-   drawn from, never the expected answers);
+   exercise cell needs, the helper definitions from the cells right above it, the exercise
+   cell) and the cases' names and inputs as plain data. Nothing else of the grader reaches
+   it: no seed, no expected answer, no reference, no grading state;
 3. writes the cells into its (private, empty) working directory and runs them;
 4. applies the student's function or class to every case with
-   :func:`tlkit.exercises.running.run_cases`: the outputs as plain-data text, nothing
-   else. Points are computed by the grader.
+   :func:`tlkit.exercises.running.run_cases` and writes exactly one frame,
+   ``TLKIT-RESULT <n>\\n`` + ``n`` bytes of JSON, to ``RESULT_FD``; then ``os._exit(0)``.
 
-Steps 3 and 4 run in a forked *student side*; this process (the *harness*, which runs no
-student code and is non-dumpable) keeps the grader's result pipe to itself, reads the
-student side's private pipe and sends the grader exactly one frame: the student side's
-frame when it wrote exactly one well-formed frame, else a "rejected" frame (several
-frames, bytes outside a frame) or a "crashed" one (none). The student side ends with
-``os._exit`` (no ``atexit`` handler of the student's runs).
+Why a frame the student forges is worth no more than honest code
+-----------------------------------------------------------------
+The student's code runs in this very process, so it can write to ``RESULT_FD`` itself
+(or do anything else this process can). The grader therefore trusts nothing in the frame:
+it reads at most a few MiB, parses it with bounded memory, checks every type, takes
+exactly one outcome per case name it sent, renders notes from its own templates (a note
+is a cell number, an exception class name and a line number: no free text), and computes
+the points itself by comparing each decoded output with the expected answer, which it
+computes in its own process from the reference solution. Expected answers of hidden cases
+never enter this process (only the inputs do), so a forged frame can only hold outputs,
+and an output earns exactly what a function returning that output would have earned:
+forging buys nothing that writing the function does not. A frame cannot claim points, a
+status of "passed", or another exercise's result; a malformed one costs the exercise.
 """
 
 from __future__ import annotations
@@ -26,19 +39,18 @@ from __future__ import annotations
 import ast
 import json
 import os
-import select
 import sys
-import time
 from typing import Any
 
-__all__ = ["FRAME_MAGIC", "encode_frame", "parse_frames", "FrameError", "main"]
+__all__ = ["FRAME_MAGIC", "encode_frame", "parse_frames", "FrameError", "run_payload",
+           "set_limits", "main", "MAX_NOTES"]
 
 FRAME_MAGIC = b"TLKIT-RESULT "
-MAX_RESULT_BYTES = 32 << 20
+MAX_NOTES = 20
 
 
 class FrameError(ValueError):
-    """The result pipe did not hold exactly the frames the protocol allows."""
+    """The result channel did not hold exactly the frames the protocol allows."""
 
 
 def encode_frame(obj: Any) -> bytes:
@@ -48,7 +60,12 @@ def encode_frame(obj: Any) -> bytes:
 
 
 def parse_frames(data: bytes, max_frames: int = 16) -> list[Any]:
-    """Every frame in ``data``; FrameError for bytes that are not frames."""
+    """Every frame in ``data``; FrameError for bytes that are not frames.
+
+    The grader does not use this on untrusted data (see
+    :mod:`instructor.grading.frames`, which bounds the parse's memory); it is the
+    protocol's reference reader.
+    """
     frames: list[Any] = []
     position = 0
     while position < len(data):
@@ -87,18 +104,31 @@ def _strip_magics(source: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def _run_cell(label: str, filename: str, source: str, namespace: dict, notes: list[str],
-              *, per_statement: bool) -> None:
-    """Run one cell; an exception is noted (with its line), never fatal."""
-    from tlkit.exercises.running import describe_exception
+def _note(cell: int, exc: BaseException) -> dict[str, Any]:
+    """A structured note: the grader writes the sentence, the student's text never travels."""
+    line = None
+    if isinstance(exc, SyntaxError):
+        line = exc.lineno
+    else:
+        traceback = exc.__traceback__
+        while traceback is not None:  # the last frame in this cell's file
+            if traceback.tb_frame.f_code.co_filename == f"cell_{cell + 1}.py":
+                line = traceback.tb_lineno
+            traceback = traceback.tb_next
+    return {"cell": cell, "error": type(exc).__name__, "line": line if type(line) is int else None}
 
+
+def _run_cell(cell: int, source: str, namespace: dict, notes: list[dict], *,
+              per_statement: bool) -> None:
+    """Run one cell; an exception is noted (class name and line), never fatal."""
+    filename = f"cell_{cell + 1}.py"
     source = _strip_magics(source)
     with open(filename, "w", encoding="utf-8") as handle:
         handle.write(source)
     try:
         tree = ast.parse(source, filename)
     except SyntaxError as exc:
-        notes.append(f"{label}: SyntaxError on line {exc.lineno}: {exc.msg}")
+        notes.append(_note(cell, exc))
         return
     chunks = ([ast.Module(body=[node], type_ignores=[]) for node in tree.body]
               if per_statement else [tree])
@@ -106,7 +136,7 @@ def _run_cell(label: str, filename: str, source: str, namespace: dict, notes: li
         try:
             exec(compile(chunk, filename, "exec"), namespace)
         except (Exception, SystemExit) as exc:
-            notes.append(f"{label} raised {describe_exception(exc)}")
+            notes.append(_note(cell, exc))
             if not per_statement:
                 return
 
@@ -123,12 +153,12 @@ def run_payload(payload: dict) -> dict:
     cases = [Case(name=c["name"], inputs=decode(c["inputs"])) for c in payload["cases"]]
     namespace: dict[str, Any] = {"__name__": "__main__", "np": np,
                                  "display": lambda *args, **kwargs: None}
-    notes: list[str] = []
-    for number, cell in enumerate(payload["cells"], start=1):
-        _run_cell(cell["label"], f"cell_{number}.py", cell["source"], namespace, notes,
+    notes: list[dict] = []
+    for number, cell in enumerate(payload["cells"]):
+        _run_cell(number, cell["source"], namespace, notes,
                   per_statement=cell["role"] != "exercise")
     obj = namespace.get(exercise.name)
-    frame: dict[str, Any] = {"exercise": exercise.id, "notes": notes[:20]}
+    frame: dict[str, Any] = {"exercise": exercise.id, "notes": notes[:MAX_NOTES]}
     if obj is None:
         frame["status"] = "undefined"
         return frame
@@ -143,123 +173,41 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def _student_side(payload: dict, result_fd: int) -> None:  # pragma: no cover - forked
-    """The forked process that runs the student's code; ``result_fd`` is its private pipe."""
+def main(argv: list[str] | None = None) -> None:  # pragma: no cover - runs in the sandbox
+    argv = sys.argv[1:] if argv is None else argv
+    result_fd = int(argv[0])
+    set_limits(*(int(a) for a in argv[1:6]))
+    payload = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+    exercise_id = payload.get("exercise")
     try:
-        frame = run_payload(payload)
-    except BaseException as exc:  # noqa: BLE001 - the grader reports it
-        frame = {"exercise": payload.get("exercise"), "status": "crashed",
-                 "notes": [f"the grading harness failed: {type(exc).__name__}: {exc}"[:300]]}
-    data = encode_frame(frame)
+        data = encode_frame(run_payload(payload))
+    except BaseException:  # noqa: BLE001 - the grader reports a crash, without free text
+        data = encode_frame({"exercise": exercise_id, "status": "crashed", "notes": []})
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except Exception:  # noqa: BLE001
             pass
     _write_all(result_fd, data)
-    os._exit(0)
-
-
-def _collect(pid: int, read_fd: int, limit: int) -> tuple[bytes, int | None]:
-    """Read the student side's pipe until EOF (or shortly after it exited); its wait status."""
-    data = bytearray()
-    status = None
-    grace_end = None
-    while True:
-        ready, _, _ = select.select([read_fd], [], [], 0.05)
-        if ready:
-            chunk = os.read(read_fd, 65536)
-            if not chunk:
-                break
-            data += chunk[: max(0, limit - len(data))]
-            continue
-        if status is None:
-            done, wait_status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                status, grace_end = wait_status, time.monotonic() + 0.5
-        elif time.monotonic() > grace_end:
-            break  # a leftover process holds the pipe: stop listening
-    if status is None:
-        try:
-            _, status = os.waitpid(pid, 0)
-        except ChildProcessError:
-            status = None
-    return bytes(data), status
-
-
-def harness_frame(exercise_id: Any, data: bytes, status: int | None) -> dict:
-    """The one frame the harness sends for what the student side wrote."""
-    try:
-        frames = parse_frames(data)
-    except FrameError as exc:
-        return {"exercise": exercise_id, "status": "rejected",
-                "reason": f"malformed result channel ({exc})"}
-    if len(frames) > 1:
-        return {"exercise": exercise_id, "status": "rejected",
-                "reason": f"{len(frames)} result frames"}
-    if frames:
-        return frames[0]
-    if status is not None and os.WIFSIGNALED(status):
-        why = f"killed by signal {os.WTERMSIG(status)}"
-    elif status is not None:
-        why = f"exit code {os.waitstatus_to_exitcode(status)}"
-    else:
-        why = "no exit status"
-    return {"exercise": exercise_id, "status": "crashed", "notes": [f"the process died ({why})"]}
-
-
-def main(argv: list[str] | None = None) -> None:  # pragma: no cover - runs in the sandbox
-    """The harness: fork the student side, keep the grader's channel to itself.
-
-    The harness never runs student code. It is made non-dumpable first, so the student
-    side (same user) can neither ptrace it nor open its descriptors through /proc; the
-    student side gets a private pipe instead of the grader's channel. The student side can
-    still kill the harness: then no frame comes back and the exercise gets 0 points.
-    """
-    argv = sys.argv[1:] if argv is None else argv
-    result_fd = int(argv[0])
-    set_limits(*(int(a) for a in argv[1:5]))
-    _set_dumpable(False)
-    payload = json.loads(sys.stdin.buffer.read().decode("utf-8"))
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(result_fd)
-        os.close(read_fd)
-        _student_side(payload, write_fd)
-    os.close(write_fd)
-    data, status = _collect(pid, read_fd, MAX_RESULT_BYTES)
-    frame = harness_frame(payload.get("exercise"), data, status)
-    try:
-        out = encode_frame(frame)
-    except (TypeError, ValueError):
-        out = encode_frame({"exercise": payload.get("exercise"), "status": "rejected",
-                            "reason": "malformed result channel (not JSON)"})
-    _write_all(result_fd, out)
-    os._exit(0)
+    os._exit(0)  # no atexit handler, no finaliser of the student's objects runs
 
 
 def set_limits(memory_bytes: int, cpu_seconds: int, max_processes: int,
-               max_file_bytes: int) -> None:
-    """Apply the rlimits to the calling process (soft = hard: they cannot be raised)."""
+               max_file_bytes: int, max_open_files: int = 128) -> None:
+    """Apply the rlimits to the calling process (soft = hard: they cannot be raised).
+
+    These are per process (``RLIMIT_NPROC``: per user); the sandbox's cgroup bounds the
+    memory and the number of processes of the whole sandbox where cgroups are available.
+    """
     import resource
 
     for which, value in ((resource.RLIMIT_AS, memory_bytes),
                          (resource.RLIMIT_CPU, cpu_seconds),
                          (resource.RLIMIT_NPROC, max_processes),
                          (resource.RLIMIT_FSIZE, max_file_bytes),
+                         (resource.RLIMIT_NOFILE, max_open_files),
                          (resource.RLIMIT_CORE, 0)):
         resource.setrlimit(which, (value, value))
-
-
-def _set_dumpable(flag: bool) -> None:
-    """prctl(PR_SET_DUMPABLE): a non-dumpable process's /proc files belong to root."""
-    import ctypes
-
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(4, int(flag), 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
 
 
 if __name__ == "__main__":

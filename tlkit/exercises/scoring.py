@@ -17,9 +17,13 @@ from tlkit.exercises.plain import PlainDataError, decode
 from tlkit.exercises.registry import Case, CheckFailure, Exercise
 from tlkit.exercises.running import describe_exception
 
-__all__ = ["ExerciseResult", "score_outcomes", "PASSED", "FAILED", "NOT_DONE", "ERROR"]
+__all__ = ["ExerciseResult", "score_outcomes", "case_weights", "HIDDEN_SHARE", "PASSED", "FAILED",
+           "NOT_DONE", "ERROR"]
 
 PASSED, FAILED, NOT_DONE, ERROR = "passed", "failed", "not_done", "error"
+# The hidden cases' share of an exercise's points when both kinds are scored together (the
+# grader): an answer that only knows the public cases' answers earns at most the rest.
+HIDDEN_SHARE = 0.75
 _MAX_MESSAGE = 400
 
 
@@ -84,6 +88,17 @@ def _judge(exercise: Exercise, case: Case, outcome: Any, expected: Any) -> tuple
     return "pass", "", ""
 
 
+def case_weights(cases: Sequence[Case]) -> list[float]:
+    """Each case's share of the points: the hidden cases share :data:`HIDDEN_SHARE`, the
+    public ones the rest; equal shares when all cases are of one kind (a notebook's check)."""
+    n_hidden = sum(1 for case in cases if case.hidden)
+    n_public = len(cases) - n_hidden
+    if n_hidden == 0 or n_public == 0:
+        return [1.0 / len(cases)] * len(cases) if cases else []
+    return [HIDDEN_SHARE / n_hidden if case.hidden else (1.0 - HIDDEN_SHARE) / n_public
+            for case in cases]
+
+
 def score_outcomes(exercise: Exercise, cases: Sequence[Case], outcomes: Sequence[dict],
                    expected: Sequence[Any]) -> ExerciseResult:
     """Score ``outcomes`` (from :func:`~tlkit.exercises.running.run_cases`) against ``cases``.
@@ -91,7 +106,9 @@ def score_outcomes(exercise: Exercise, cases: Sequence[Case], outcomes: Sequence
     ``expected[i]`` is the decoded expected answer of ``cases[i]``.
 
     Outcomes must match the cases one to one by name; otherwise every case fails.
-    Points: ``exercise.points * passed / total``, within [0, points].
+    Points: ``exercise.points`` times the summed :func:`case_weights` of the passed cases
+    (hidden cases carry :data:`HIDDEN_SHARE` of the points when public ones are scored with
+    them; ``passed / total`` otherwise), within [0, points].
     """
     cases = list(cases)
     expected = list(expected)
@@ -143,12 +160,18 @@ def score_outcomes(exercise: Exercise, cases: Sequence[Case], outcomes: Sequence
         status = ERROR
     else:
         status = FAILED
-    points = max_points * n_passed / n_total
+    weights = case_weights(cases)
+    share = sum(w for w, verdict in zip(weights, verdicts, strict=True) if verdict == "pass")
+    points = max_points if n_passed == n_total else max_points * share
     points = min(max(points, 0.0), max_points) if math.isfinite(points) else 0.0
+    summary = _summary(exercise, status, n_passed, n_total, verdicts.count("not_done"))
+    hidden = [verdict for case, verdict in zip(cases, verdicts, strict=True) if case.hidden]
+    if hidden and len(hidden) < n_total and status != PASSED:
+        summary += (f" (public {n_passed - hidden.count('pass')}/{n_total - len(hidden)}, "
+                    f"hidden {hidden.count('pass')}/{len(hidden)}; the hidden cases carry "
+                    f"{HIDDEN_SHARE:.0%} of the points)")
     return ExerciseResult(exercise.id, status, points, max_points, n_passed, n_total,
-                          messages, kinds,
-                          _summary(exercise, status, n_passed, n_total, verdicts.count("not_done")),
-                          hints)
+                          messages, kinds, summary, hints)
 
 
 def _summary(exercise: Exercise, status: str, n_passed: int, n_total: int,
