@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from instructor.grading import sandbox
+from instructor.grading import sandbox, uids
 
 ROOT_ONLY = pytest.mark.skipif(sandbox.isolation() != "namespaces",
                                reason="needs the namespace sandbox (Linux, run as root)")
@@ -77,7 +77,8 @@ def test_namespaces_hide_the_machine():
             "try:\n    open('/usr/evil', 'w')\nexcept OSError as e:\n    print('usr', e.errno)\n")
     out = _python(code)
     text = out.stdout.decode()
-    assert "uid 65534 65534 []" in text, out.stderr
+    assert out.uid in uids.RESERVED  # a user of its own, leased for this run
+    assert f"uid {out.uid} {out.uid} []" in text, out.stderr
     assert "ppid 1 pids [1, " in text and len(text.split("pids [", 1)[1].split("]")[0].split(",")) <= 3
     assert "cwd /home/student []" in text
     assert "repo False False False" in text
@@ -107,13 +108,33 @@ def test_isolation_report_says_what_is_not_isolated():
 
 
 @ROOT_ONLY
-def test_parallel_runs_can_use_their_own_user():
-    out = sandbox.run(
-        [sys.executable, "-I", "-c", "import os; print(os.getuid(), os.getgid(), os.stat('.').st_uid)"],
-        b"", sandbox.Limits(timeout=20), "namespaces", uid=61001)
+def test_every_run_gets_a_user_of_its_own():
+    code = "import os; print(os.getuid(), os.getgid(), os.stat('.').st_uid)"
+    first, second = (sandbox.run([sys.executable, "-I", "-c", code], b"",
+                                 sandbox.Limits(timeout=20), "namespaces") for _ in range(2))
+    for out in (first, second):
+        assert out.uid in uids.RESERVED
+        assert out.stdout.split() == [str(out.uid).encode()] * 3, out.stderr
+    out = sandbox.run([sys.executable, "-I", "-c", code], b"", sandbox.Limits(timeout=20),
+                      "namespaces", uid=61001)
     assert out.stdout.split() == [b"61001", b"61001", b"61001"], out.stderr
     with pytest.raises(ValueError, match="uid"):
         sandbox.run(["true"], b"", sandbox.Limits(), "none", uid=0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_instructor_package_cannot_be_imported(mode):
+    # -I and a clean working folder and environment: only tlkit (the editable install maps
+    # tlkit, not instructor) and the Python installation are importable, in both modes
+    code = ("import importlib, tlkit.exercises.registry\n"
+            "for name in ('instructor', 'instruc' + 'tor.exercises.ref_04_1', 'tests.grading'):\n"
+            "    try:\n        importlib.import_module(name)\n        print('imported', name)\n"
+            "    except ImportError as e:\n        print('refused', type(e).__name__)\n"
+            "from tlkit.exercises.registry import get_exercise\n"
+            "print('reference' in dir(get_exercise('04.1')))\n")
+    out = _python(code, mode=mode)
+    assert out.stdout.decode().split() == ["refused", "ModuleNotFoundError"] * 3 + ["False"], (
+        out.stdout, out.stderr[-800:])
 
 
 def _can_build_namespaces() -> bool:
@@ -131,8 +152,8 @@ def test_root_on_linux_gets_the_sandbox_wherever_the_checkout_lives():
     # As root with the tools at hand the sandbox must start; otherwise every ROOT_ONLY test
     # (the hostile demo class included) would skip instead of failing. A checkout under /tmp
     # once did this: the sandbox's private /tmp hid the bound Python and tlkit.
-    probe = sandbox._run_namespaces([sys.executable, "-I", "-c", "print('ok')"], b"",
-                                    sandbox.Limits(timeout=20))
+    probe = sandbox.run([sys.executable, "-I", "-c", "print('ok')"], b"",
+                        sandbox.Limits(timeout=20), "namespaces")
     assert sandbox.isolation() == "namespaces", (probe.returncode, probe.stderr[-500:])
 
 
