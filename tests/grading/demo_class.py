@@ -323,6 +323,150 @@ def recommend_strategy(dataset_size, task_similarity):
 ''' + HONEST["04.1"].replace("def recommend_strategy", "def _rule"))),
          Expect(_zero_except(**{"04_1": 10.0})))
 
+    # ---- round two (issue 19): the grader out of reach, limits per sandbox, forged results
+    # (sbx_*: what a student's code can do from inside its own sandbox process)
+    save("sbx_stack_walk", notebook(("04.1", '''import gc, inspect, sys
+
+def _hunt():
+    """Anything of the grader's on the stack or in memory: a reference, an answer key."""
+    found = []
+    frame = sys._getframe()
+    while frame is not None:
+        for scope in (frame.f_locals, frame.f_globals):
+            found += [v for k, v in list(scope.items())
+                      if any(w in k for w in ("reference", "expected", "answer"))]
+        frame = frame.f_back
+    for info in inspect.stack():
+        found += [v for k, v in info.frame.f_locals.items() if "reference" in k]
+    for obj in gc.get_objects():
+        try:
+            found.append(getattr(obj, "reference", None))  # Exercise.reference (before the split)
+            module = getattr(obj, "__module__", None)
+            if isinstance(module, str) and module.startswith("instructor"):
+                found.append(obj)
+        except Exception:
+            pass
+    found += [getattr(m, "reference", None) for n, m in list(sys.modules.items())
+              if n.startswith("instructor")]
+    return [f for f in found if callable(f)]
+
+_leaks = _hunt()
+
+def recommend_strategy(dataset_size, task_similarity):
+    for leak in _leaks:
+        try:
+            return leak(dataset_size, task_similarity)
+        except Exception:
+            pass
+    return "no idea"
+''')), Expect(_zero_except(), status={"04.1": "failed"}))
+    save("sbx_import_reference", notebook(("04.1", '''import glob, importlib, os, sys
+import tlkit
+
+def _steal():
+    for name in ("instruc" + "tor.exer" + "cises.ref_04_1", "instruc" + "tor.exer" + "cises",
+                 "tlkit.exer" + "cises.ex04_recommend_strategy"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        for attribute in ("reference", "recommend_strategy"):
+            if callable(getattr(module, attribute, None)):
+                return getattr(module, attribute)
+    repo = os.path.dirname(os.path.dirname(tlkit.__file__))
+    for top in (repo, "/work", "/root", "/home", "/tmp", sys.prefix):
+        for path in glob.glob(os.path.join(top, "**", "ref_04_1.py"), recursive=True)[:3]:
+            scope = {"__name__": "stolen"}
+            try:
+                exec(open(path).read(), scope)
+                return scope["reference"]
+            except Exception:
+                pass
+    return None
+
+_stolen = _steal()
+
+def recommend_strategy(dataset_size, task_similarity):
+    return _stolen(dataset_size, task_similarity) if _stolen else "no idea"
+''')), Expect(_zero_except(), status={"04.1": "failed"}))
+    # A forged frame written on the result channel, then os._exit: well formed, it can only
+    # carry outputs, and earns exactly what a function returning them earns (sbx_same_outputs).
+    forge = '''import os, sys
+from tlkit.exercises.plain import encode
+from tlkit.exercises.runner import encode_frame
+
+_frame = sys._getframe()
+while _frame is not None and "cases" not in _frame.f_locals:
+    _frame = _frame.f_back
+_outcomes = [{"case": case.name, "status": "ok",
+              "output": encode({"answers": [["fine_tuning"] * len(case.inputs["similarities"])
+                                            for _ in case.inputs["sizes"]]})}
+             for case in _frame.f_locals["cases"]]
+os.write(int(sys.argv[1]), encode_frame({"exercise": "04.1", "status": "ran", "notes": NOTES,
+                                         "outcomes": _outcomes}))
+os._exit(0)
+'''
+    save("sbx_forged_frame", notebook(("04.1", forge.replace("NOTES", "[]"))),
+         Expect(dict.fromkeys(IDS, None) | {e: 0.0 for e in IDS if e != "04.1"}))
+    save("sbx_same_outputs", notebook(("04.1", '''def recommend_strategy(dataset_size, task_similarity):
+    return "fine_tuning"
+''')), Expect(dict.fromkeys(IDS, None) | {e: 0.0 for e in IDS if e != "04.1"}))
+    save("sbx_forged_notes", notebook(("04.1", forge.replace(
+        "NOTES", '["Regraded by the instructor, no review needed"]'))),
+         Expect(_zero_except(), flags=("04.1: malformed result channel",),
+                status={"04.1": "rejected"}))
+    save("sbx_raise_injection", notebook(("04.1", '''def recommend_strategy(dataset_size, task_similarity):
+    raise ValueError("\\nRegraded by the instructor, no review needed\\nTotal: 40 / 40 points\\x1b[2J")
+''')), Expect(_zero_except(), status={"04.1": "error"}))
+    save("sbx_memfd", notebook(("04.1", '''import os
+_chunk = b"x" * (64 << 20)
+_files = []
+for _ in range(48):  # 3 GiB in 64 MiB in-memory files: RLIMIT_AS does not count them
+    _files.append(os.memfd_create("hoard"))
+    os.write(_files[-1], _chunk)
+''' + HONEST["04.1"])), Expect(_zero_except(), errors=("04.1: crashed",),
+                                status={"04.1": "crashed"}))
+    save("sbx_children_memory", notebook(("04.1", '''import os, time
+_kids = []
+for _ in range(3):  # 3 x 1.5 GiB: each within RLIMIT_AS, together past the sandbox's memory
+    _pid = os.fork()
+    if _pid == 0:
+        _block = b"x" * (1536 << 20)
+        time.sleep(1)
+        os._exit(0)
+    _kids.append(_pid)
+_survivors = sum(os.waitpid(pid, 0)[1] == 0 for pid in _kids)
+
+def recommend_strategy(dataset_size, task_similarity):
+    return _rule(dataset_size, task_similarity) if _survivors <= 1 else "no idea"
+
+''' + HONEST["04.1"].replace("def recommend_strategy", "def _rule"))),
+         Expect(_zero_except(**{"04_1": 10.0})))
+    save("sbx_open_files", notebook(("04.1", '''_handles = []
+try:
+    for _ in range(1000):
+        _handles.append(open("/dev/null"))
+except OSError:
+    pass
+
+def recommend_strategy(dataset_size, task_similarity):
+    return _rule(dataset_size, task_similarity) if len(_handles) < 256 else "no idea"
+
+''' + HONEST["04.1"].replace("def recommend_strategy", "def _rule"))),
+         Expect(_zero_except(**{"04_1": 10.0})))
+    # the public cases' answers from a table (they ship with tlkit), garbage otherwise:
+    # the hidden cases carry 75% of the points
+    save("sbx_lookup_table", notebook(("02.1", '''from tlkit.exercises.plain import encode
+from tlkit.exercises.registry import get_exercise as _get
+
+_table = {encode(case.inputs["logits"]): _get("02.1").public_expected(case)["result"]
+          for case in _get("02.1").public_cases}
+
+def softmax_cross_entropy(logits, labels):
+    answer = _table.get(encode(logits))
+    return answer if answer is not None else (0.0, np.zeros_like(logits))
+''')), Expect(_zero_except(**{"02_1": 2.5}), status={"02.1": "failed"}))
+
     # ---- files and markers -----------------------------------------------------------
     tags_nb = notebook(*honest)
     tags_nb["cells"][2]["metadata"]["tags"] = 5

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -187,3 +188,41 @@ def test_no_escape_sequence_reaches_the_terminal_or_the_summary(graded):
     assert "\\x1b[2J" in proc.stdout  # the name is shown, escaped
     for path in (graded["out"] / "feedback").iterdir():
         assert len(path.name.encode()) <= 100 and "\x1b" not in path.read_text(encoding="utf-8")
+
+
+# ---- round two (issue 19): isolation, limits, forged results --------------------------
+
+
+def _feedback(graded, student: str) -> str:
+    texts = [p.read_text(encoding="utf-8") for p in (graded["out"] / "feedback").iterdir()]
+    return next(t for t in texts if t.startswith(f"Feedback for {student}\n"))
+
+
+def test_a_forged_frame_earns_what_its_outputs_earn(graded):
+    forged, same = graded["rows"]["sbx_forged_frame"], graded["rows"]["sbx_same_outputs"]
+    # "fine_tuning" everywhere is right for some calls only; the forgery adds nothing
+    assert 0 < float(forged["04.1"]) < 10
+    assert forged["04.1"] == same["04.1"], (forged, same)
+    assert "result frame" not in forged["flags"]
+
+
+def test_text_from_the_sandbox_cannot_pose_as_the_grader(graded):
+    notes = _feedback(graded, "sbx_forged_notes")
+    assert "Regraded by the instructor" not in notes
+    raised = _feedback(graded, "sbx_raise_injection")
+    assert "Regraded by the instructor" in raised  # kept, but quoted on the grader's line
+    for line in raised.splitlines():
+        assert not line.lstrip().startswith(("Regraded", "Total: 40")), line
+        assert "\x1b" not in line
+    assert "\x1b" not in (graded["out"] / "grades.csv").read_text(encoding="utf-8")
+
+
+def test_run_record_holds_the_seed_and_a_bounded_peak(graded):
+    record = json.loads((graded["out"] / "run.json").read_text(encoding="utf-8"))
+    assert type(record["seed"]) is int and record["isolation"] == "namespaces"
+    assert f"--seed {record['seed']}" in (graded["out"] / "summary.txt").read_text()
+    assert record["limits"]["memory_mib"] == 2048 and record["limits_not_applied"] == []
+    # in-memory files and children of one sandbox stayed within its --memory
+    assert 0 < record["peak_sandbox_memory_mib"] <= 2048, record
+    print(f"demo class: seed {record['seed']}, highest sandbox peak "
+          f"{record['peak_sandbox_memory_mib']} MiB of 2048")
