@@ -3,7 +3,7 @@ issue 10, a memory hog, detached processes, a vandal and corrupt files.
 
 ``python -m tests.grading.demo_class FOLDER`` writes the submissions into FOLDER (which
 must not exist) and prints the grades we expect on the four exercises of ``IDS``
-(``--exercises 01.1,02.1,03.1,04.1``); ``tests/grading/test_demo_class.py``
+(``--exercises 01.1,02.1,03.1,04.1 --memory 1024``); ``tests/grading/test_demo_class.py``
 grades it and compares. Never a fork bomb: the machine is shared.
 
 ``EXPECTED[student]`` holds, per exercise id, the points we expect (None: not asserted,
@@ -271,7 +271,7 @@ assert _found, "no solutions or classmate notebook could be read"
         Expect(_zero_except(), errors=("03.1: crashed", "04.1: crashed"),
                status={"03.1": "crashed", "04.1": "crashed"}))
     save("memory_hog", notebook(("02.1", '''def softmax_cross_entropy(logits, labels):
-    hog = np.ones((3 << 30) // 8)  # 3 GiB: more than the 2 GiB limit
+    hog = np.ones((3 << 30) // 8)  # 3 GiB: more than the memory limit
     return float(hog[0]), hog
 ''')), Expect(_zero_except(), status={"02.1": "error"}))
     save("detached", notebook(("04.1", f'''import os, subprocess
@@ -421,18 +421,18 @@ os._exit(0)
     save("sbx_memfd", notebook(("04.1", '''import os
 _chunk = b"x" * (64 << 20)
 _files = []
-for _ in range(48):  # 3 GiB in 64 MiB in-memory files: RLIMIT_AS does not count them
+for _ in range(24):  # 1.5 GiB in 64 MiB in-memory files (RLIMIT_AS does not count them)
     _files.append(os.memfd_create("hoard"))
     os.write(_files[-1], _chunk)
 ''' + HONEST["04.1"])), Expect(_zero_except(), errors=("04.1: crashed",),
                                 status={"04.1": "crashed"}))
     save("sbx_children_memory", notebook(("04.1", '''import os, time
 _kids = []
-for _ in range(3):  # 3 x 1.5 GiB: each within RLIMIT_AS, together past the sandbox's memory
+for _ in range(3):  # 3 x 640 MiB: each within RLIMIT_AS, together past --memory 1024
     _pid = os.fork()
     if _pid == 0:
-        _block = b"x" * (1536 << 20)
-        time.sleep(1)
+        _block = b"x" * (640 << 20)
+        time.sleep(0.5)
         os._exit(0)
     _kids.append(_pid)
 _survivors = sum(os.waitpid(pid, 0)[1] == 0 for pid in _kids)
