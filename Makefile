@@ -72,12 +72,12 @@ screenshots: $(STAMP)
 notebooks: $(STAMP)
 	$(PY) -m instructor.build_notebooks
 
-# Grade a class (see README, "Grading"): make grade SUBMISSIONS=dir OUT=new-dir [JOBS=2] [TIMEOUT=30] [ROSTER=file]
+# Grade a class (see README, "Grading"): make grade SUBMISSIONS=dir OUT=new-dir [JOBS=2] [TIMEOUT=30] [ROSTER=file] [SEED=S]
 JOBS ?= 2
 TIMEOUT ?= 30
 grade: $(STAMP)
-	@test -n "$(SUBMISSIONS)" -a -n "$(OUT)" || (echo "usage: make grade SUBMISSIONS=dir OUT=new-dir [JOBS=2] [TIMEOUT=30] [ROSTER=file]" && exit 2)
-	$(PY) -m instructor.grading $(SUBMISSIONS) --out $(OUT) --jobs $(JOBS) --timeout $(TIMEOUT) $(if $(ROSTER),--roster $(ROSTER))
+	@test -n "$(SUBMISSIONS)" -a -n "$(OUT)" || (echo "usage: make grade SUBMISSIONS=dir OUT=new-dir [JOBS=2] [TIMEOUT=30] [ROSTER=file] [SEED=S]" && exit 2)
+	$(PY) -m instructor.grading $(SUBMISSIONS) --out $(OUT) --jobs $(JOBS) --timeout $(TIMEOUT) $(if $(ROSTER),--roster $(ROSTER)) $(if $(SEED),--seed $(SEED))
 
 # The student bundle: notebooks built from solutions/, the library, no solutions, no hidden tests.
 release: $(STAMP)
