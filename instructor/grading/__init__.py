@@ -6,9 +6,9 @@
 Modules: ``submissions`` (finding files, taking exercise cells out of notebooks, no code
 runs), ``sandbox`` (namespaces, limits, bounded reads), ``cgroups`` (memory and process
 limits per sandbox), ``uids`` (a user of its own per sandbox), ``frames`` (the sandbox's
-result, read as untrusted input), ``similarity`` (a pasted reference solution),
-``grade`` (the class: seeds, cases, scoring in this process), ``report`` (grades.csv,
-feedback, summary), ``cli``. What runs inside the sandbox is :mod:`tlkit.exercises.runner`.
+result, read as untrusted input), ``grade`` (the class: seeds, cases, scoring in this
+process), ``report`` (grades.csv, feedback, summary), ``cli``. What runs inside the
+sandbox is :mod:`tlkit.exercises.runner`.
 """
 
 __all__ = ["main"]
