@@ -220,3 +220,33 @@ def test_a_uid_another_grader_holds_is_never_leased(monkeypatch):
         other.wait()
     with uids.Lease() as lease:  # the kernel dropped the other grader's lock when it died
         assert lease.uids == [held]
+
+
+def test_cgroup_v2_groups_get_memory_max_no_swap_and_pids_max(tmp_path, monkeypatch):
+    # No cgroup v2 controllers on these machines: a folder stands in for the cgroup2 mount,
+    # so this checks which files the grader writes (the kernel's side is not exercised).
+    own = tmp_path / "grader.scope"
+    own.mkdir()
+    (tmp_path / "cgroup.controllers").write_text("cpu memory pids\n")
+    (own / "cgroup.subtree_control").write_text("memory pids\n")
+    (own / "memory.swap.max").write_text("max\n")
+    monkeypatch.setattr(cgroups, "_mounts", lambda: [(str(tmp_path), "/", "cgroup2", "rw")])
+    monkeypatch.setattr(cgroups, "_own_paths", lambda: {"": "/grader.scope"})
+    support = cgroups._v2()
+    assert (support.version, support.memory_parent, support.swap_limited) == (2, str(own), True)
+    assert "cgroup v2 per sandbox: memory" in support.describe()
+    group = cgroups.Group(300 * MIB, 64, where=support)
+    folder = Path(group.memory_folder)
+    (folder / "memory.swap.max").write_text("max")  # the kernel makes it; the grader then writes 0
+    group._limit_memory(300 * MIB)
+    assert (folder / "memory.max").read_text() == str(300 * MIB)
+    assert (folder / "memory.swap.max").read_text() == "0"
+    assert (folder / "pids.max").read_text() == "64"
+    assert group.procs_files() == [str(folder / "cgroup.procs")]
+    assert group.wrap(["python"])[-3:] == [str(folder / "cgroup.procs"), "--", "python"]
+    # a grader whose own group cannot delegate the controllers says so
+    (own / "cgroup.subtree_control").write_text("")
+    monkeypatch.setattr(cgroups, "_write", lambda path, value: (_ for _ in ()).throw(
+        OSError(16, "Device or resource busy")))
+    refused = cgroups._v2()
+    assert refused.version is None and "cannot enable the memory and pids" in refused.missing[0]
