@@ -29,7 +29,6 @@ from .config import TrainingConfig
 from .history import TrainingHistory
 from .logme import logme
 from .protocol import build_strategy, get_recipe, make_config, updates_done
-from .protocol.recipes import warmup_epochs_for
 from .protocol.rule_check import RuleVerdict, judge_rule
 from .protocol.stats import ties_within
 from .validation import as_float_array, as_labels, check_int, check_positive, warn_if_single_class
@@ -118,8 +117,6 @@ class Recommendation:
         """The recipe's config for ``n_train`` examples (default: ``dataset_size``), epochs from
         its update budget, with any ``overrides`` (e.g. ``epochs=3``)."""
         config = make_config(self.recipe, n_train or self.dataset_size, seed=seed)
-        if "epochs" in overrides and self.strategy == "fine_tuning":
-            overrides.setdefault("warmup_epochs", warmup_epochs_for(overrides["epochs"]))
         return dataclasses.replace(config, **overrides) if overrides else config
 
     def __str__(self) -> str:

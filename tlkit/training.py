@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from .callbacks import Callback, EarlyStopping, PrintProgress
+from .callbacks import CALLBACK_EVENTS, Callback, EarlyStopping, PrintProgress
 from .config import TrainingConfig
 from .history import TrainingHistory
 from .nn.dropout import Dropout
@@ -136,6 +136,7 @@ class Trainer:
                     layer.rng = np.random.default_rng(self.rng.integers(2**32))
 
     def _emit(self, event: str, *args) -> None:
+        assert event in CALLBACK_EVENTS, event  # the events a callback is checked for
         for callback in self.callbacks:
             getattr(callback, event)(self, *args)
 
