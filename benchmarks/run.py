@@ -117,6 +117,11 @@ def sgemm_peak(repeats: int = 7) -> float:
 
 # -- the two frameworks ----------------------------------------------------------------------
 
+def base_of(network: Network) -> Network:
+    """Every block but the head, in a network of the same engine."""
+    return network.upto(network.blocks[-2].name)
+
+
 def sgd_step(network: Network, x: np.ndarray, y: np.ndarray, lr: float = LR):
     """One timed training step of tlkit: forward, loss, backward, SGD update."""
     opt = SGD(lr=lr)
@@ -188,7 +193,7 @@ class Pair:
             if m is not None:
                 m.zero_grad(set_to_none=True)
         # features, inference mode
-        feats = predict_logits(Network(self.net.blocks[:-1]), x, EXTRACT_BATCH)
+        feats = predict_logits(base_of(self.net), x, EXTRACT_BATCH)
         self.torch.eval()
         with torch.inference_mode():
             tfeats = features_to_tlkit(self.torch.base(self.torch_input(x, False)), self.net, input_shape(self.model))
@@ -226,7 +231,7 @@ class Pair:
         return step
 
     def tlkit_extract(self, x: np.ndarray):
-        base = Network(self.net.blocks[:-1])
+        base = base_of(self.net)
         return lambda: predict_logits(base, x, EXTRACT_BATCH)
 
     def torch_extract(self, x: np.ndarray, channels_last: bool):
@@ -399,8 +404,8 @@ def fe_vs_finetune(models=("simple", "medium", "deep"), n: int = 2000, epochs: i
         full = time.perf_counter() - t0
         net = build_network(model, seed=0)
         t0 = time.perf_counter()
-        feats = predict_logits(Network(net.blocks[:-1]), x, EXTRACT_BATCH)
-        Trainer(Network([net.blocks[-1]]), config).fit(feats, y)
+        feats = predict_logits(base_of(net), x, EXTRACT_BATCH)
+        Trainer(type(net)([net.blocks[-1]]), config).fit(feats, y)
         fe = time.perf_counter() - t0
         out.append({"model": model, "samples": n, "epochs": epochs, "full_finetune_s": full,
                     "feature_extraction_s": fe, "ratio": full / fe})

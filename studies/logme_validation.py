@@ -86,6 +86,8 @@ from pathlib import Path
 
 import numpy as np
 
+from studies import use_research_engine
+
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "logme_validation.json"
 TASKS = (("high", "digits"), ("medium", "xray"), ("low", "textures"), ("medium", "wild"))
 ARCHITECTURES = ("simple", "medium", "deep")
@@ -427,4 +429,5 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
+    use_research_engine()
     main()

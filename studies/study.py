@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from studies import use_research_engine
 from tlkit.protocol import RECIPES, STUDY_RESULTS, build_strategy, make_config, select, updates_done
 
 RESULTS_PATH = STUDY_RESULTS / "learning_curves.json"
@@ -380,4 +381,5 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
+    use_research_engine()
     main()

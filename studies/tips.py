@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from studies import use_research_engine
 from tlkit.adabn import adapt_batchnorm
 from tlkit.datasets import make_transfer_task
 from tlkit.pretrained import PretrainedModel
@@ -379,4 +380,5 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
+    use_research_engine()
     main()

@@ -469,7 +469,7 @@ class TransferLearningManager:
         batch, _ = base.to_network_input(X, "X")
         labels = as_labels(y, len(batch), None, "y")
         score = logme(base.features_of_batch(batch), labels)
-        untrained = random_base(base.architecture, base.input_shape, check_int(seed, "seed", 0))
+        untrained = random_base(base.architecture, base.input_shape, check_int(seed, "seed", 0), base.network.engine)
         baseline = logme(untrained.features_of_batch(batch), labels)
         margin = score - baseline
         if margin >= SIMILARITY_MARGINS["high"]:

@@ -14,7 +14,7 @@ import numpy as np
 from .architectures import build_base, build_head, feature_size
 from .checkpoints import pack_model
 from .config import TrainingConfig
-from .nn.network import Network
+from .nn import engine as nn_engine
 from .training import Trainer, evaluate
 
 N_CLASSES = 16
@@ -60,13 +60,14 @@ def _pretrain(architecture: str, input_shape: tuple[int, ...], seed: int):
         X, y = glyph_images(*input_shape, N_SAMPLES, N_CLASSES, seed)
         task = f"{N_CLASSES} classes of the procedural glyph alphabet rendered at {input_shape[0]}x{input_shape[1]}"
         X = X[..., None]
-    base = build_base(architecture, input_shape, rng)
-    head = build_head(feature_size(base, input_shape), N_CLASSES, rng)
-    network = Network(base + [head])
+    nn = nn_engine.layers()  # the default engine: the weights are the same function on either
+    base = build_base(architecture, input_shape, rng, nn.Block.engine)
+    head = build_head(feature_size(base, input_shape), N_CLASSES, rng, engine=nn.Block.engine)
+    network = nn.Network(base + [head])
     config = TrainingConfig(epochs=EPOCHS, learning_rate=3e-3, batch_size=64, seed=seed)
     Trainer(network, config).fit(X, y)
     _, accuracy = evaluate(network, X, y)
-    arrays = pack_model(Network(base), head)
+    arrays = pack_model(nn.Network(base), head)
     source = {
         "kind": "synthetic",
         "task": task,

@@ -68,12 +68,16 @@ def make_optimizer(config: TrainingConfig):
 
 
 def predict_logits(network: Network, X: np.ndarray, batch_size: int = 512) -> np.ndarray:
-    """Inference-mode forward pass in batches of at most ``batch_size``, written into one
-    preallocated output (``Network.infer``, which may choose smaller, cache-sized batches).
-
-    Working memory is bounded by the batch size (no list of per-batch outputs to concatenate).
-    """
-    return network.infer(X, min(batch_size, network.inference_chunk_size(X.shape[1:])))
+    """Inference-mode output (``Network.infer``) in batches of at most ``batch_size``, written into
+    one preallocated array: working memory is bounded by the batch size, not by ``len(X)``."""
+    if len(X) <= batch_size:
+        return network.infer(X)
+    first = network.infer(X[:batch_size])
+    out = np.empty((len(X), *first.shape[1:]), dtype=first.dtype)
+    out[:batch_size] = first
+    for start in range(batch_size, len(X), batch_size):
+        out[start:start + batch_size] = network.infer(X[start:start + batch_size])
+    return out
 
 
 def evaluate(network: Network, X: np.ndarray, y: np.ndarray, batch_size: int = 512) -> tuple[float, float]:

@@ -180,14 +180,14 @@ class StrategyBase:
         rng = np.random.default_rng(self.seed)
         self.head: Block = build_head(base.get_feature_size(), self.num_classes, rng,
                                       hidden_units=self.hidden_units, dropout=self.dropout,
-                                      feature_dropout=self.feature_dropout)
+                                      feature_dropout=self.feature_dropout, engine=base.network.engine)
         self.history: TrainingHistory | None = None
 
     # -- structure ------------------------------------------------------------------------
     @property
     def network(self) -> Network:
         """The base's blocks followed by the head (built on demand, sharing the same blocks)."""
-        return Network(list(self.base.network.blocks) + [self.head])
+        return self.base.network.extended(self.head)
 
     @property
     def input_shape(self) -> tuple[int, ...]:

@@ -16,14 +16,17 @@ from ..pretrained import PretrainedModel, normalise_input_shape
 from .classifier import StrategyBase, check_base
 
 
-def random_base(architecture: str = "medium", input_shape=None, seed: int = 0) -> PretrainedModel:
-    """A model with the blocks of ``PretrainedModel(architecture, input_shape)``, randomly initialised.
+def random_base(architecture: str = "medium", input_shape=None, seed: int = 0,
+                engine: str | None = None) -> PretrainedModel:
+    """A model with the blocks of ``PretrainedModel(architecture, input_shape)``, randomly initialised,
+    on ``engine`` (None: ``tlkit.nn.engine``'s default).
 
     Nothing is pretrained (``model.source["kind"] == "random initialisation"``).
     """
     source = {"kind": "random initialisation", "note": "no pretraining: the baseline"}
     # _from_parts checks seed before the generator is made from it
-    return PretrainedModel._from_parts(architecture, input_shape, source, seed=seed, init_seed=[seed, 1])
+    return PretrainedModel._from_parts(architecture, input_shape, source, seed=seed, init_seed=[seed, 1],
+                                       engine=engine)
 
 
 class FromScratch(StrategyBase):
@@ -59,6 +62,7 @@ class FromScratch(StrategyBase):
                 DeprecationWarning, stacklevel=2,
             )
             input_shape, num_classes = num_classes, legacy[0]
+        engine = None
         if isinstance(base_or_architecture, str):
             architecture = base_or_architecture
         else:
@@ -68,8 +72,8 @@ class FromScratch(StrategyBase):
                     f"input_shape {input_shape!r} contradicts the base's input shape {model.input_shape}; "
                     "give one or the other"
                 )
-            architecture, input_shape = model.architecture, model.input_shape
-        super().__init__(random_base(architecture, input_shape, seed), num_classes,
+            architecture, input_shape, engine = model.architecture, model.input_shape, model.network.engine
+        super().__init__(random_base(architecture, input_shape, seed, engine), num_classes,
                          hidden_units=hidden_units, dropout=dropout,
                          feature_dropout=feature_dropout, seed=seed)
 
