@@ -51,9 +51,9 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from benchmarks.allocator import keep_freed_memory  # noqa: E402
 from benchmarks.blas_kernel import loaded_kernel  # noqa: E402
 from benchmarks.models import MODELS, build_network, gemm_flops, input_shape, make_batch  # noqa: E402
-from tlkit.allocator import keep_freed_memory  # noqa: E402
 from tlkit.nn import SGD, softmax_cross_entropy  # noqa: E402
 from tlkit.nn.network import Network  # noqa: E402
 from tlkit.training import predict_logits  # noqa: E402
@@ -422,7 +422,7 @@ def subprocess_json(module: str, *args: str, env: dict | None = None) -> dict:
 def main(argv: list[str]) -> None:
     quick = "--quick" in argv
     rounds = 5 if quick else 11
-    keep_freed_memory()  # a process that only trains: reuse freed memory (tlkit/allocator.py)
+    keep_freed_memory()  # a process that only trains: reuse freed memory (benchmarks/allocator.py)
     torch.set_num_threads(THREADS)
     torch.set_num_interop_threads(THREADS) if torch.get_num_interop_threads() != THREADS else None
     info = machine_info()

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from .atomic_write import write_atomically
 from .nn.network import Block, Network
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -34,17 +34,9 @@ def save_arrays(path: Path | str, arrays: dict[str, np.ndarray]) -> Path:
     path = Path(path)
     if path.suffix != ".npz":
         path = path.with_suffix(path.suffix + ".npz")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **{key: np.asarray(value) for key, value in arrays.items()})
-        os.replace(tmp_name, path)
-    except BaseException:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
-        raise
-    return path
+    buffer = io.BytesIO()
+    np.savez(buffer, **{key: np.asarray(value) for key, value in arrays.items()})
+    return write_atomically(path, buffer.getvalue())
 
 
 def load_arrays(path: Path | str, expected_sha256: str | None = None) -> dict[str, np.ndarray]:
@@ -92,9 +84,7 @@ def read_manifest(path: Path = MANIFEST_PATH) -> dict:
 
 
 def write_manifest(manifest: dict, path: Path = MANIFEST_PATH) -> None:
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    write_atomically(path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
 
 def checkpoint_name(architecture: str, input_shape: tuple[int, ...]) -> str:

@@ -16,11 +16,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from .argcheck import check_bool, check_choice, check_int, check_positive, check_real
 from .callbacks import CALLBACK_EVENTS
-from .validation import check_bool, check_choice, check_int, check_positive, check_real
+from .schedules import SCHEDULES
 
 OPTIMIZERS = ("adam", "sgd")
-SCHEDULES = ("constant", "step", "cosine", "one_cycle")
 DISCRIMINATIVE = ("decay", "geometric", "ulmfit", "none")
 #: The most minibatch updates one train() call may run (minutes for a head, hours for ``deep``).
 MAX_UPDATES = 100_000

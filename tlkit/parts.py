@@ -19,7 +19,7 @@ import numpy as np
 from .architectures import build_head
 from .nn.network import Block, Network
 from .pretrained import PretrainedModel
-from .validation import check_int
+from .argcheck import check_int
 
 __all__ = ["pretrained_network", "new_head"]
 

@@ -10,10 +10,7 @@ import numpy as np
 
 from . import checkpoints
 from .architectures import block_names, build_head, build_network, check_architecture, feature_size
-from .nn.network import Block, Network
-from .synthetic_source import pretrain_on_synthetic_source
-from .training import predict_logits
-from .validation import (
+from .argcheck import (
     as_batch,
     as_labels,
     check_batch_size,
@@ -23,8 +20,33 @@ from .validation import (
     resolve_layer_names,
     shape_text,
 )
+from .nn.network import Block, Network
+from .synthetic_source import pretrain_on_synthetic_source
+from .training import predict_logits
 
 DEFAULT_INPUT_SHAPE = (8, 8)
+
+
+def check_base(base, name: str = "base") -> PretrainedModel:
+    """``base`` if it is a PretrainedModel (anything with ``network``, ``to_network_input`` and
+    ``get_layer_names``), else a TypeError naming ``name``."""
+    if not (hasattr(base, "network") and hasattr(base, "to_network_input") and hasattr(base, "get_layer_names")):
+        raise TypeError(
+            f"{name} must be a tlkit.PretrainedModel (e.g. PretrainedModel('medium')); got {type(base).__name__}"
+        )
+    return base
+
+
+def base_of(model, name: str = "model") -> PretrainedModel:
+    """The PretrainedModel behind ``model``: the model itself, or a strategy's ``base``
+    (FeatureExtractor, FineTuner, FromScratch); a TypeError naming ``name`` otherwise."""
+    base = model if hasattr(model, "to_network_input") else getattr(model, "base", model)
+    if not (hasattr(base, "network") and hasattr(base, "to_network_input") and hasattr(base, "get_layer_names")):
+        raise TypeError(
+            f"{name} must be a tlkit.PretrainedModel or a strategy built on one (FeatureExtractor, "
+            f"FineTuner, FromScratch); got {type(model).__name__}"
+        )
+    return base
 
 
 def normalise_input_shape(input_shape) -> tuple[int, ...]:

@@ -14,6 +14,7 @@ import numpy as np
 from .architectures import build_base, build_head, feature_size
 from .checkpoints import pack_model
 from .config import TrainingConfig
+from .datasets import make_glyphs
 from .nn import engine as nn_engine
 from .training import Trainer, evaluate
 
@@ -33,8 +34,6 @@ def teacher_vectors(n_features: int, n_samples: int, n_classes: int, rng: np.ran
 
 def glyph_images(height: int, width: int, n_samples: int, n_classes: int, seed: int):
     """The glyph alphabet rendered square, then resampled (nearest) to height x width."""
-    from .datasets import make_glyphs
-
     size = int(np.clip(max(height, width), 4, 64))
     X, y = make_glyphs(n_classes=n_classes, n_per_class=-(-n_samples // n_classes), image_size=size, seed=seed)
     rows = (np.arange(height) * size // height).astype(np.intp)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tlkit.validation import FLOAT32_MAX, shape_text
+from tlkit.argcheck import FLOAT32_MAX, shape_text
 
 if TYPE_CHECKING:
     from .network import Network

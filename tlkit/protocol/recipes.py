@@ -25,11 +25,12 @@ from typing import Any
 
 import numpy as np
 
+from ..argcheck import check_choice, check_int, check_positive
 from ..config import FineTuningConfig, TrainingConfig
 from ..history import TrainingHistory
-from ..validation import check_choice, check_int, check_positive
-
-STRATEGY_NAMES = ("feature_extraction", "fine_tuning", "from_scratch")
+from ..pretrained import check_base
+from ..strategies import FeatureExtractor, FineTuner, FromScratch
+from ..strategy_rule import STRATEGIES
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class Recipe:
     strategy_kwargs: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        check_choice(self.strategy, "strategy", STRATEGY_NAMES)
+        check_choice(self.strategy, "strategy", STRATEGIES)
         check_positive(self.learning_rate, "learning_rate")
         check_int(self.batch_size, "batch_size", 1)
         check_int(self.updates, "updates", 1)
@@ -124,9 +125,6 @@ def build_strategy(recipe, base, num_classes: int, *, seed: int = 0):
     For ``from_scratch`` only the base's architecture and input shape are used: the
     weights are random (``seed``).
     """
-    from ..strategies import FeatureExtractor, FineTuner, FromScratch
-    from ..strategies.classifier import check_base
-
     recipe = _recipe(recipe)
     check_base(base)
     kwargs = dict(recipe.strategy_kwargs)

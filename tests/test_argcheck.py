@@ -12,10 +12,7 @@ import numpy as np
 import pytest
 
 from tlkit import FeatureExtractor, FineTuner, FineTuningConfig, PretrainedModel, TrainingConfig
-from tlkit.config import MAX_UPDATES, as_config
-from tlkit.strategies import FromScratch
-from tlkit.training import TrainingDivergedError
-from tlkit.validation import (
+from tlkit.argcheck import (
     FLOAT32_MAX,
     MAX_CLASSES,
     as_float_array,
@@ -24,6 +21,9 @@ from tlkit.validation import (
     resolve_layer_names,
     warn_if_single_class,
 )
+from tlkit.config import MAX_UPDATES, as_config
+from tlkit.strategies import FromScratch
+from tlkit.training import TrainingDivergedError
 
 
 @pytest.fixture(scope="module")
