@@ -338,7 +338,7 @@ def _row(r: dict) -> str:
 
 
 def targets(records: list[dict]) -> list[str]:
-    """The targets (issue 12: at most PyTorch's time on its default CPU path, then toward 0.8x), each
+    """The targets (at most PyTorch's time on its default CPU path, then toward 0.8x), each
     with the value reached."""
     out = []
     full64 = [r for r in records if r["case"] == "full_step" and r["batch"] == 64]

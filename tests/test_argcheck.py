@@ -1,4 +1,4 @@
-"""The validation layer at the public boundary (issue 14): every refusal names the argument,
+"""The argument checks at the public boundary: every refusal names the argument,
 what was given and what is valid; a failed call changes nothing; limits are stated."""
 
 from __future__ import annotations

@@ -167,7 +167,7 @@ def test_all_zero_labels_still_give_two_classes_and_warn_that_every_strategy_sco
                                    architecture="simple", epochs=1)
     assert cmp.num_classes == 2 and cmp.evaluated_on == "test"
     messages = [str(w.message) for w in caught]
-    assert len(messages) == 1 and "every strategy will score 1.0" in messages[0]  # issue 14 item 5
+    assert len(messages) == 1 and "every strategy will score 1.0" in messages[0]
 
 
 def test_compare_is_deterministic_and_takes_pairs_and_lists(blobs):
