@@ -1,9 +1,9 @@
 """The readable engine against the fast one: full training step and extraction, interleaved.
 
-``python -m benchmarks.engines [model ...]`` builds each model on both engines with the same
-weights (a checkpoint moves between engines unchanged) and times, A B A B in one process, the
-full step at batch 64 and ``Network.infer`` at batch 256. Prints wall and CPU-time ratios
-readable/fast: what the tuned kernels buy.
+``python -m benchmarks.engines [model ...]`` builds each model on the readable engine and
+converts a copy to the fast one (``tlkit.nn.fast.convert``: the same weights), and times, A B A B
+in one process, the full step at batch 64 and ``Network.infer`` at batch 256. Prints wall and
+CPU-time ratios readable/fast: what the tuned kernels buy.
 """
 
 from __future__ import annotations
@@ -16,27 +16,16 @@ import sys  # noqa: E402
 
 from benchmarks.models import MODELS, build_network, make_batch  # noqa: E402
 from benchmarks.run import interleaved, sgd_step  # noqa: E402
-from tlkit.nn import engine  # noqa: E402
-
-
-def on(name: str, fn):
-    """``fn`` run with the engine ``name`` in use (blocks and networks ask at run time)."""
-    def run() -> None:
-        with engine.using(name):
-            fn()
-    return run
+from tlkit.nn import fast  # noqa: E402
 
 
 def main(argv: list[str]) -> None:
     for model in argv or list(MODELS):
-        nets = {}
-        for name in engine.ENGINES:
-            with engine.using(name):
-                nets[name] = build_network(model)
-        nets["readable"].load_state_dict(nets["fast"].state_dict())
+        readable = build_network(model, engine="readable")
+        nets = {"readable": readable, "fast": fast.convert(readable)}
         for case, batch in (("full", 64), ("extract", 256)):
             x, y = make_batch(model, batch)
-            fns = {name: on(name, sgd_step(net, x, y) if case == "full" else (lambda n=net, x=x: n.infer(x)))
+            fns = {name: sgd_step(net, x, y) if case == "full" else (lambda n=net, x=x: n.infer(x))
                    for name, net in nets.items()}
             res = interleaved(fns, rounds=7)
             fast_ms, readable_ms = res["fast"][0] * 1e3, res["readable"][0] * 1e3

@@ -7,7 +7,7 @@
 
 Every network is a list of named blocks whose last one is ``head``, so the same
 object serves the full step, the head-only step and feature extraction (all
-blocks but the head).
+blocks but the head). They run on the fast engine unless ``engine="readable"`` is asked for.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from __future__ import annotations
 import numpy as np
 
 from tlkit.architectures import build_base, build_head
-from tlkit.nn import Conv2D, Dense, Flatten, MaxPool2D, ReLU
-from tlkit.nn.network import Block, Network
+from tlkit.nn import Conv2D, Dense
+from tlkit.nn import engine as nn_engine
+from tlkit.nn.network import Network
 
 MODELS = ("simple", "medium", "deep", "cnn28", "mlp")
 NUM_CLASSES = 10
@@ -27,30 +28,32 @@ def input_shape(model: str) -> tuple[int, ...]:
     return {"cnn28": (28, 28, 1), "mlp": (64,)}.get(model, (8, 8, 1))
 
 
-def build_network(model: str, seed: int = 0) -> Network:
+def build_network(model: str, seed: int = 0, engine: str = "fast") -> Network:
     rng = np.random.default_rng(seed)
+    nn = nn_engine.layers(engine)
     if model in ("simple", "medium", "deep"):
-        blocks = build_base(model, (8, 8), rng)
+        blocks = build_base(model, (8, 8), rng, engine)
     elif model == "cnn28":
         # ReLU after the pool: the same function (max and ReLU commute), 4x less ReLU work.
         blocks = [
-            Block("layer1", [("conv", Conv2D(1, 16, 3, "same", rng)), ("pool", MaxPool2D(2)), ("relu", ReLU())]),
-            Block("layer2", [("conv", Conv2D(16, 32, 3, "same", rng)), ("pool", MaxPool2D(2)), ("relu", ReLU()),
-                             ("flatten", Flatten())]),
-            Block("layer3", [("dense", Dense(7 * 7 * 32, 64, rng)), ("relu", ReLU())]),
+            nn.Block("layer1", [("conv", nn.Conv2D(1, 16, 3, "same", rng)), ("pool", nn.MaxPool2D(2)),
+                                ("relu", nn.ReLU())]),
+            nn.Block("layer2", [("conv", nn.Conv2D(16, 32, 3, "same", rng)), ("pool", nn.MaxPool2D(2)),
+                                ("relu", nn.ReLU()), ("flatten", nn.Flatten())]),
+            nn.Block("layer3", [("dense", nn.Dense(7 * 7 * 32, 64, rng)), ("relu", nn.ReLU())]),
         ]
     elif model == "mlp":
         blocks = [
-            Block("layer1", [("dense", Dense(64, 128, rng)), ("relu", ReLU())]),
-            Block("layer2", [("dense", Dense(128, 64, rng)), ("relu", ReLU())]),
+            nn.Block("layer1", [("dense", nn.Dense(64, 128, rng)), ("relu", nn.ReLU())]),
+            nn.Block("layer2", [("dense", nn.Dense(128, 64, rng)), ("relu", nn.ReLU())]),
         ]
     else:
         raise ValueError(f"unknown model {model!r}; choose from {MODELS}")
     shape = input_shape(model)
     for block in blocks:
         shape = block.output_shape(shape)
-    blocks.append(build_head(int(np.prod(shape)), NUM_CLASSES, rng))
-    return Network(blocks)
+    blocks.append(build_head(int(np.prod(shape)), NUM_CLASSES, rng, engine=engine))
+    return nn.Network(blocks)
 
 
 def make_batch(model: str, batch: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:

@@ -51,9 +51,9 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from benchmarks.allocator import keep_freed_memory  # noqa: E402
 from benchmarks.blas_kernel import loaded_kernel  # noqa: E402
 from benchmarks.models import MODELS, build_network, gemm_flops, input_shape, make_batch  # noqa: E402
-from tlkit.allocator import keep_freed_memory  # noqa: E402
 from tlkit.nn import SGD, softmax_cross_entropy  # noqa: E402
 from tlkit.nn.network import Network  # noqa: E402
 from tlkit.training import predict_logits  # noqa: E402
@@ -116,6 +116,11 @@ def sgemm_peak(repeats: int = 7) -> float:
 
 
 # -- the two frameworks ----------------------------------------------------------------------
+
+def base_of(network: Network) -> Network:
+    """Every block but the head, in a network of the same engine."""
+    return network.upto(network.blocks[-2].name)
+
 
 def sgd_step(network: Network, x: np.ndarray, y: np.ndarray, lr: float = LR):
     """One timed training step of tlkit: forward, loss, backward, SGD update."""
@@ -188,7 +193,7 @@ class Pair:
             if m is not None:
                 m.zero_grad(set_to_none=True)
         # features, inference mode
-        feats = predict_logits(Network(self.net.blocks[:-1]), x, EXTRACT_BATCH)
+        feats = predict_logits(base_of(self.net), x, EXTRACT_BATCH)
         self.torch.eval()
         with torch.inference_mode():
             tfeats = features_to_tlkit(self.torch.base(self.torch_input(x, False)), self.net, input_shape(self.model))
@@ -226,7 +231,7 @@ class Pair:
         return step
 
     def tlkit_extract(self, x: np.ndarray):
-        base = Network(self.net.blocks[:-1])
+        base = base_of(self.net)
         return lambda: predict_logits(base, x, EXTRACT_BATCH)
 
     def torch_extract(self, x: np.ndarray, channels_last: bool):
@@ -333,7 +338,7 @@ def _row(r: dict) -> str:
 
 
 def targets(records: list[dict]) -> list[str]:
-    """The targets (issue 12: at most PyTorch's time on its default CPU path, then toward 0.8x), each
+    """The targets (at most PyTorch's time on its default CPU path, then toward 0.8x), each
     with the value reached."""
     out = []
     full64 = [r for r in records if r["case"] == "full_step" and r["batch"] == 64]
@@ -399,8 +404,8 @@ def fe_vs_finetune(models=("simple", "medium", "deep"), n: int = 2000, epochs: i
         full = time.perf_counter() - t0
         net = build_network(model, seed=0)
         t0 = time.perf_counter()
-        feats = predict_logits(Network(net.blocks[:-1]), x, EXTRACT_BATCH)
-        Trainer(Network([net.blocks[-1]]), config).fit(feats, y)
+        feats = predict_logits(base_of(net), x, EXTRACT_BATCH)
+        Trainer(type(net)([net.blocks[-1]]), config).fit(feats, y)
         fe = time.perf_counter() - t0
         out.append({"model": model, "samples": n, "epochs": epochs, "full_finetune_s": full,
                     "feature_extraction_s": fe, "ratio": full / fe})
@@ -417,7 +422,7 @@ def subprocess_json(module: str, *args: str, env: dict | None = None) -> dict:
 def main(argv: list[str]) -> None:
     quick = "--quick" in argv
     rounds = 5 if quick else 11
-    keep_freed_memory()  # a process that only trains: reuse freed memory (tlkit/allocator.py)
+    keep_freed_memory()  # a process that only trains: reuse freed memory (benchmarks/allocator.py)
     torch.set_num_threads(THREADS)
     torch.set_num_interop_threads(THREADS) if torch.get_num_interop_threads() != THREADS else None
     info = machine_info()

@@ -80,11 +80,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import time
 from pathlib import Path
 
 import numpy as np
+
+from studies import use_research_engine
+from tlkit.atomic_write import write_atomically
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "logme_validation.json"
 TASKS = (("high", "digits"), ("medium", "xray"), ("low", "textures"), ("medium", "wild"))
@@ -348,13 +350,8 @@ def build_meta(records: list[dict], seeds, tasks=TASKS, architectures=ARCHITECTU
 
 
 def save_results(records: list[dict], meta: dict, path: Path = RESULTS_PATH) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = _json_safe({"meta": meta, "records": records, "summary": summarise(records)})
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=1, allow_nan=False) + "\n")
-    os.replace(tmp, path)
-    return path
+    return write_atomically(path, json.dumps(payload, indent=1, allow_nan=False) + "\n")
 
 
 def load_results(path: Path = RESULTS_PATH) -> dict:
@@ -427,4 +424,5 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
+    use_research_engine()
     main()

@@ -20,6 +20,7 @@ import time
 
 import numpy as np
 
+from studies import use_research_engine
 from tlkit import checkpoints
 from tlkit.architectures import ARCHITECTURES, build_base, build_head, feature_size
 from tlkit.callbacks import Callback
@@ -205,4 +206,5 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
+    use_research_engine()
     main()

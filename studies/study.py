@@ -34,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
+from studies import use_research_engine
+from tlkit.atomic_write import write_atomically
 from tlkit.protocol import RECIPES, STUDY_RESULTS, build_strategy, make_config, select, updates_done
 
 RESULTS_PATH = STUDY_RESULTS / "learning_curves.json"
@@ -161,10 +163,7 @@ def load_runs(path: Path = RUNS_PATH) -> list[dict]:
 
 
 def _write_json(path: Path, payload) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(payload, indent=1) + "\n")
-    os.replace(tmp, path)
+    write_atomically(path, json.dumps(payload, indent=1) + "\n")
 
 
 def plan(tasks, sizes, seeds, strategies, priority_size=100) -> list[tuple]:
@@ -380,4 +379,5 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
+    use_research_engine()
     main()

@@ -37,7 +37,9 @@ from pathlib import Path
 
 import numpy as np
 
+from studies import use_research_engine
 from tlkit.adabn import adapt_batchnorm
+from tlkit.atomic_write import write_atomically
 from tlkit.datasets import make_transfer_task
 from tlkit.pretrained import PretrainedModel
 from tlkit.protocol import (
@@ -209,10 +211,7 @@ def load_runs(path: Path = RUNS_PATH) -> dict[str, dict]:
 
 
 def _write_json(path: Path, payload) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(payload, indent=1) + "\n")
-    os.replace(tmp, path)
+    write_atomically(path, json.dumps(payload, indent=1) + "\n")
 
 
 def arms_needed(tips=TIPS) -> list[str]:
@@ -379,4 +378,5 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
+    use_research_engine()
     main()

@@ -31,6 +31,7 @@ import time
 
 import numpy as np
 
+from studies import use_research_engine
 from tlkit.datasets import Augmenter, make_transfer_task
 from tlkit.pretrained import PretrainedModel
 from tlkit.protocol import RECIPES, STUDY_RESULTS, fit, format_difference, load_records, paired_difference, save_records
@@ -127,4 +128,5 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
+    use_research_engine()
     main()

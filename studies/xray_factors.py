@@ -25,6 +25,7 @@ import time
 
 import numpy as np
 
+from studies import use_research_engine
 from tlkit.architectures import build_head
 from tlkit.config import TrainingConfig
 from tlkit.datasets import gaussian_blur, make_transfer_task, xray_style
@@ -129,4 +130,5 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
+    use_research_engine()
     main()

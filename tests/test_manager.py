@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from tlkit import PretrainedModel, TransferLearningManager
-from tlkit.manager import Recommendation, StrategyComparison, stratified_holdout
-from tlkit.protocol import get_recipe
+from tlkit.manager import Recommendation, StrategyComparison
+from tlkit.protocol import RECIPES, get_recipe, stratified_indices
 from tlkit.strategies import FeatureExtractor, FineTuner, FromScratch
-from tlkit.strategy_rule import SIMILARITIES
+from tlkit.strategy_rule import SIMILARITIES, size_category
 
 M = TransferLearningManager
 L = [f"layer{i}" for i in range(1, 9)]
@@ -55,7 +55,7 @@ def test_follows_the_course_rule(size, similarity, strategy, frozen):
     assert rec.strategy == strategy
     assert rec.layers_to_freeze == frozen
     assert rec.layers_to_train == [n for n in L[:4] if n not in frozen] + ["head"]
-    assert rec.size_category == CATEGORY[size] == M.size_category(size)
+    assert rec.size_category == CATEGORY[size] == size_category(size)
     assert isinstance(rec.reasoning, str) and "Watch out" in rec.reasoning
     assert similarity in rec.reasoning and f"{size:,}" in rec.reasoning
 
@@ -167,7 +167,7 @@ def test_all_zero_labels_still_give_two_classes_and_warn_that_every_strategy_sco
                                    architecture="simple", epochs=1)
     assert cmp.num_classes == 2 and cmp.evaluated_on == "test"
     messages = [str(w.message) for w in caught]
-    assert len(messages) == 1 and "every strategy will score 1.0" in messages[0]  # issue 14 item 5
+    assert len(messages) == 1 and "every strategy will score 1.0" in messages[0]
 
 
 def test_compare_is_deterministic_and_takes_pairs_and_lists(blobs):
@@ -199,9 +199,19 @@ def test_ties_and_the_rule_are_judged_with_a_band(blobs):
     assert verdict.regret == pytest.approx(best - scores["feature_extraction"])
 
 
+def test_recipes_replace_the_registry_arm_by_arm(blobs):
+    X, y = blobs(n=40)
+    slow = RECIPES["fine_tuning"].replace(learning_rate=1e-4, strategy_kwargs={"layers_to_unfreeze": "all"})
+    cmp = M.compare_strategies((X, y), architecture="simple", epochs=2, recipes={"fine_tuning": slow})
+    rates = cmp.fine_tuning.history.learning_rates
+    assert rates["head"] == pytest.approx([1e-4, 1e-4]) and rates["layer1"][-1] > 0  # every block joined
+    assert cmp.feature_extraction.history.learning_rates["head"][0] == pytest.approx(
+        RECIPES["feature_extraction"].learning_rate)  # the other arms keep the registry's recipe
+
+
 def test_stratified_holdout_keeps_every_class_in_training():
     y = np.array([0] * 10 + [1] * 4 + [2])
-    train, test = stratified_holdout(y, 0.25, np.random.default_rng(0))
+    train, test = stratified_indices(y, 0.25, np.random.default_rng(0))
     assert sorted(np.concatenate([train, test]).tolist()) == list(range(15))
     assert set(y[train]) == {0, 1, 2}
     assert np.bincount(y[test], minlength=3).tolist() == [3, 1, 0]
@@ -218,8 +228,12 @@ def test_stratified_holdout_keeps_every_class_in_training():
     ({"X": np.zeros((3, 6)), "y": [0, 1, 1]}, {"updates": 0}, ValueError, "updates"),
     ({"X": np.zeros((3, 6)), "y": [0, 1, 1]}, {"epochs": 2, "updates": 5}, ValueError, "not both"),
     ({"X": np.zeros((3, 6)), "y": [0, 1, 1]}, {"test_fraction": 1.0}, ValueError, "test_fraction"),
-    ({"X": np.zeros((3, 6)), "y": [0, 1, 1]}, {"learning_rates": {"fine_tuning": 0}},
-     ValueError, "learning_rates"),
+    ({"X": np.zeros((3, 6)), "y": [0, 1, 1]}, {"recipes": {"fine_tuning": 0.001}}, ValueError,
+     r"recipes\['fine_tuning'\] must be a Recipe"),
+    ({"X": np.zeros((3, 6)), "y": [0, 1, 1]}, {"recipes": {"transfer": RECIPES["fine_tuning"]}}, ValueError,
+     "recipes has unknown strategy 'transfer'"),
+    ({"X": np.zeros((3, 6)), "y": [0, 1, 1]}, {"recipes": {"fine_tuning": RECIPES["fine_tuning"].replace(
+        batch_size=8)}}, ValueError, "recipes must share one batch_size"),
     ({"X": np.zeros((3, 6)), "y": [0, 1, 1]}, {"architecture": "big"}, ValueError, "architecture"),
     ({"X": np.zeros((3, 2, 2, 2)), "y": [0, 1, 1]}, {}, ValueError, "shape"),
 ])

@@ -15,18 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .argcheck import check_int
 from .nn.batchnorm import BatchNorm
-from .validation import check_int
-
-
-def _base_of(model_or_strategy):
-    base = getattr(model_or_strategy, "base", model_or_strategy)
-    if not (hasattr(base, "network") and hasattr(base, "to_network_input")):
-        raise TypeError(
-            "model must be a PretrainedModel or a strategy (FeatureExtractor, FineTuner, "
-            f"FromScratch); got {type(model_or_strategy).__name__}"
-        )
-    return base
+from .pretrained import base_of
 
 
 def adapt_batchnorm(model, X, batch_size: int = 256):
@@ -36,7 +27,7 @@ def adapt_batchnorm(model, X, batch_size: int = 256):
     model in place (on purpose, even for frozen blocks: this is not training) and returns
     it; use ``model.copy()`` first to keep the original. Labels are not needed.
     """
-    base = _base_of(model)
+    base = base_of(model)
     batch_size = check_int(batch_size, "batch_size", 1)
     inputs, _ = base.to_network_input(X, "X")
     # (block index, layer index) of every BatchNorm, from the input up.

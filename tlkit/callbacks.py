@@ -29,6 +29,10 @@ class Callback:
     def on_train_end(self, trainer) -> None: ...
 
 
+#: The events the training loop emits, in the order of one epoch: every callback must have them all.
+CALLBACK_EVENTS: tuple[str, ...] = tuple(name for name in vars(Callback) if name.startswith("on_"))
+
+
 class PrintProgress(Callback):
     """One line per epoch (what ``verbose=True`` turns on)."""
 

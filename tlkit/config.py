@@ -16,14 +16,14 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .validation import check_bool, check_choice, check_int, check_positive, check_real
+from .argcheck import check_bool, check_choice, check_int, check_positive, check_real
+from .callbacks import CALLBACK_EVENTS
+from .schedules import SCHEDULES
 
 OPTIMIZERS = ("adam", "sgd")
-SCHEDULES = ("constant", "step", "cosine", "one_cycle")
 DISCRIMINATIVE = ("decay", "geometric", "ulmfit", "none")
 #: The most minibatch updates one train() call may run (minutes for a head, hours for ``deep``).
 MAX_UPDATES = 100_000
-CALLBACK_EVENTS = ("on_train_begin", "on_epoch_begin", "on_batch_end", "on_epoch_end", "on_train_end")
 
 
 @dataclass
@@ -102,8 +102,8 @@ def check_callbacks(callbacks) -> list:
 class FineTuningConfig(TrainingConfig):
     """TrainingConfig plus the fine-tuning recipe.
 
-    * ``warmup_epochs``: the first epochs train the new head only (None: 10% of
-      the epochs, at least 1; 0 disables the warm-up).
+    * ``warmup_epochs``: the first epochs train the new head only (None:
+      :func:`default_warmup_epochs`; 0 disables the warm-up).
     * ``discriminative``: per-block learning-rate multipliers for unfrozen
       blocks: ``"decay"`` (0.01 early, 0.1 middle, 1.0 last block and head),
       ``"geometric"`` (fastai's ``slice(lo, hi)``: ``lr_range`` spaced
@@ -143,9 +143,19 @@ class FineTuningConfig(TrainingConfig):
 
     @property
     def resolved_warmup_epochs(self) -> int:
+        """``warmup_epochs``, or :func:`default_warmup_epochs` of ``epochs`` when it is None."""
         if self.warmup_epochs is not None:
             return self.warmup_epochs
-        return min(self.epochs, max(1, round(0.1 * self.epochs)))
+        return default_warmup_epochs(self.epochs)
+
+
+def default_warmup_epochs(epochs: int) -> int:
+    """The warm-up when none is given: 10% of the epochs, at least 1, and never every epoch.
+
+    A one-epoch run therefore has no warm-up: a warm-up as long as the run would train the
+    head only and leave every block it was asked to fine-tune untouched.
+    """
+    return 0 if epochs <= 1 else max(1, round(0.1 * epochs))
 
 
 def as_config(config, cls: type[TrainingConfig] = TrainingConfig) -> TrainingConfig:

@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from .validation import as_float_array, as_labels
+from .argcheck import as_float_array, as_labels
 
 MAX_ITERATIONS = 11
 TOLERANCE = 1e-3

@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .argcheck import check_choice, check_int, check_positive, infer_num_classes
 from .callbacks import Callback
 from .config import OPTIMIZERS
+from .protocol import build_strategy, get_recipe
+from .strategies import FineTuner, StrategyBase
 from .training import TrainingDivergedError
-from .validation import check_choice, check_int, check_positive, infer_num_classes
 
 SUGGESTION_METHODS = ("steepest", "min10")
 
@@ -112,9 +114,6 @@ class LRSweep(Callback):
 
 
 def _as_strategy(model_or_strategy, y):
-    from .protocol import build_strategy, get_recipe
-    from .strategies import StrategyBase
-
     if isinstance(model_or_strategy, StrategyBase):
         return model_or_strategy
     if hasattr(model_or_strategy, "network") and hasattr(model_or_strategy, "get_layer_names"):
@@ -154,8 +153,6 @@ def lr_find(
     restored afterwards. ``method`` picks the suggestion: ``"steepest"`` (steepest descent of
     the smoothed loss) or ``"min10"``.
     """
-    from .strategies import FineTuner
-
     start = check_positive(start, "start")
     end = check_positive(end, "end")
     if end <= start:

@@ -17,9 +17,9 @@ from __future__ import annotations
 import numpy as np
 
 from .architectures import build_head
+from .argcheck import check_int
 from .nn.network import Block, Network
 from .pretrained import PretrainedModel
-from .validation import check_int
 
 __all__ = ["pretrained_network", "new_head"]
 

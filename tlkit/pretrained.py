@@ -9,11 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from . import checkpoints
-from .architectures import IMAGE_PLANS, build_base, build_head, check_architecture, feature_size
-from .nn.network import Block, Network
-from .synthetic_source import pretrain_on_synthetic_source
-from .training import predict_logits
-from .validation import (
+from .architectures import block_names, build_head, build_network, check_architecture, feature_size
+from .argcheck import (
     as_batch,
     as_labels,
     check_batch_size,
@@ -23,8 +20,33 @@ from .validation import (
     resolve_layer_names,
     shape_text,
 )
+from .nn.network import Block, Network
+from .synthetic_source import pretrain_on_synthetic_source
+from .training import predict_logits
 
 DEFAULT_INPUT_SHAPE = (8, 8)
+
+
+def check_base(base, name: str = "base") -> PretrainedModel:
+    """``base`` if it is a PretrainedModel (anything with ``network``, ``to_network_input`` and
+    ``get_layer_names``), else a TypeError naming ``name``."""
+    if not (hasattr(base, "network") and hasattr(base, "to_network_input") and hasattr(base, "get_layer_names")):
+        raise TypeError(
+            f"{name} must be a tlkit.PretrainedModel (e.g. PretrainedModel('medium')); got {type(base).__name__}"
+        )
+    return base
+
+
+def base_of(model, name: str = "model") -> PretrainedModel:
+    """The PretrainedModel behind ``model``: the model itself, or a strategy's ``base``
+    (FeatureExtractor, FineTuner, FromScratch); a TypeError naming ``name`` otherwise."""
+    base = model if hasattr(model, "to_network_input") else getattr(model, "base", model)
+    if not (hasattr(base, "network") and hasattr(base, "to_network_input") and hasattr(base, "get_layer_names")):
+        raise TypeError(
+            f"{name} must be a tlkit.PretrainedModel or a strategy built on one (FeatureExtractor, "
+            f"FineTuner, FromScratch); got {type(model).__name__}"
+        )
+    return base
 
 
 def normalise_input_shape(input_shape) -> tuple[int, ...]:
@@ -64,12 +86,13 @@ def _load_checkpoint(network: Network, input_shape: tuple[int, ...], arrays: dic
     """Load a checkpoint's base weights into ``network``; return its source head (or None)."""
     base, head = checkpoints.unpack_model(arrays)
     try:
-        network.load_state_dict(checkpoints.check_state_dict(base, network))
+        network.load_state_dict(base)
         if not head:
             return None
         n_classes = np.shape(head.get("head.fc.b"))[0]
-        source_head = build_head(feature_size(network.blocks, input_shape), n_classes, np.random.default_rng(0))
-        Network([source_head]).load_state_dict(checkpoints.check_state_dict(head, Network([source_head])))
+        source_head = build_head(feature_size(network.blocks, input_shape), n_classes, np.random.default_rng(0),
+                                 engine=network.engine)
+        Network([source_head]).load_state_dict(head)
         return source_head
     except (ValueError, TypeError, IndexError) as exc:
         raise checkpoints.CheckpointError(f"checkpoint {origin} does not fit this model: {exc}") from exc
@@ -104,15 +127,16 @@ class PretrainedModel:
 
     def _set_parts(self, architecture: str, input_shape, source: dict, *, seed: int = 0,
                    init_seed=None, network: Network | None = None, source_head: Block | None = None,
-                   arrays: dict[str, np.ndarray] | None = None, origin: object = "checkpoint") -> None:
+                   arrays: dict[str, np.ndarray] | None = None, origin: object = "checkpoint",
+                   engine: str | None = None) -> None:
         """The one place a model's state is set, so each way of building one keeps the invariants.
 
         ``network`` is used as given (a copy keeps its frozen flags); without one a fresh,
-        all-trainable base is built from ``np.random.default_rng(init_seed)`` (``seed`` if
-        None). ``arrays`` (a checkpoint's base and optional source head, read from ``origin``)
-        are then loaded into it. Afterwards: the blocks are ``layer1 ... layerN`` for
-        ``architecture``, the source head (if any) is frozen, ``source`` is an own dict with a
-        ``"kind"``, and the model belongs to no strategy.
+        all-trainable base is built on ``engine`` (None: ``tlkit.nn.engine``'s default) from
+        ``np.random.default_rng(init_seed)`` (``seed`` if None). ``arrays`` (a checkpoint's base
+        and optional source head, read from ``origin``) are then loaded into it. Afterwards: the
+        blocks are ``layer1 ... layerN`` for ``architecture``, the source head (if any) is frozen,
+        ``source`` is an own dict with a ``"kind"``, and the model belongs to no strategy.
         """
         architecture = check_architecture(architecture)
         input_shape = normalise_input_shape(input_shape)
@@ -121,9 +145,8 @@ class PretrainedModel:
             raise ValueError(f"source must be a dict with a 'kind' saying where the weights came from; got {source!r}")
         if network is None:
             rng = np.random.default_rng(seed if init_seed is None else init_seed)
-            network = Network(build_base(architecture, input_shape, rng))
-        depth = len(IMAGE_PLANS[architecture])
-        expected = [f"layer{i}" for i in range(1, depth + 1)]
+            network = build_network(architecture, input_shape, rng, engine)
+        expected = block_names(architecture)
         if network.block_names != expected:
             raise ValueError(f"a {architecture!r} base has blocks {expected}; got {network.block_names}")
         if arrays is not None:
@@ -139,6 +162,11 @@ class PretrainedModel:
     @property
     def blocks(self) -> list[Block]:
         return self.network.blocks
+
+    @property
+    def engine(self) -> str:
+        """The engine the model runs on: ``"readable"`` (the layers of ``tlkit/nn/*.py``) or ``"fast"``."""
+        return self.network.engine
 
     def get_layer_names(self) -> list[str]:
         return self.network.block_names
@@ -179,8 +207,7 @@ class PretrainedModel:
         if layer is None:
             features = self.features_of_batch(batch, batch_size)
         else:
-            upto = Network(self.network.blocks[: names.index(layer) + 1])
-            features = check_finite_output(predict_logits(upto, batch, batch_size), batch)
+            features = check_finite_output(predict_logits(self.network.upto(layer), batch, batch_size), batch)
             features = features.reshape(len(batch), -1)
         return features[0] if single else features
 
@@ -195,7 +222,7 @@ class PretrainedModel:
         batch, _ = self.to_network_input(X, "X")
         n_classes = self.source_head.layers[-1][1].params["b"].shape[0]
         labels = as_labels(y, len(batch), n_classes, "y")
-        logits = predict_logits(Network(self.network.blocks + [self.source_head]), batch)
+        logits = predict_logits(self.network.extended(self.source_head), batch)
         check_finite_output(logits, batch, "X", "logits")
         return float(np.mean(np.argmax(logits, axis=1) == labels))
 
@@ -238,11 +265,10 @@ class PretrainedModel:
         """Load parameters and buffers (keys as in :meth:`state_dict`), all or nothing.
 
         Every entry is checked first (keys, shapes, dtypes, finite values, ``running_var >= 0``:
-        :func:`tlkit.checkpoints.check_state_dict`); only then is anything assigned, so a
+        :func:`tlkit.nn.state.check_state_dict`); only then is anything assigned, so a
         failed load leaves the model as it was. ``strict=False`` loads the matching keys only.
         """
-        checked = checkpoints.check_state_dict(state, self.network, strict)
-        self.network.load_state_dict(checked, strict=False)
+        self.network.load_state_dict(state, strict)
 
     def save(self, path) -> Path:
         """Save the base (and the source head) to ``path`` (.npz), written atomically."""

@@ -37,7 +37,9 @@ __all__ = [
     "SIZE_CATEGORIES",
     "STRATEGIES",
     "RULE",
+    "STRATEGY_LABELS",
     "RuleCell",
+    "check_similarity",
     "size_category",
     "choose_strategy",
     "fraction_to_freeze",
@@ -47,6 +49,9 @@ __all__ = [
 SIMILARITIES: tuple[str, ...] = ("high", "medium", "low")
 SIZE_CATEGORIES: tuple[str, ...] = ("small", "medium", "large")
 STRATEGIES: tuple[str, ...] = ("feature_extraction", "fine_tuning", "from_scratch")
+#: Each strategy's name as the course writes it (tables, legends, the explorer).
+STRATEGY_LABELS: dict[str, str] = {"feature_extraction": "feature extraction", "fine_tuning": "fine-tuning",
+                                   "from_scratch": "from scratch"}
 
 # Lower bounds (inclusive) of the size categories above "small".
 SIZE_BOUNDARIES: dict[str, int] = {"medium": 1_000, "large": 10_000}
@@ -143,7 +148,7 @@ def explain(dataset_size: int, task_similarity: str) -> str:
 
 def _cell(dataset_size: int, task_similarity: str) -> RuleCell:
     category = size_category(dataset_size)
-    _check_similarity(task_similarity)
+    check_similarity(task_similarity)
     return RULE[(category, task_similarity)]
 
 
@@ -157,7 +162,9 @@ def _check_size(dataset_size: object) -> None:
         raise ValueError(f"dataset_size must be at least 1, got {dataset_size!r}")
 
 
-def _check_similarity(task_similarity: object) -> None:
+def check_similarity(task_similarity: object, name: str = "task_similarity") -> str:
+    """``task_similarity`` if it is "high", "medium" or "low"; a ValueError naming ``name`` otherwise."""
     if not isinstance(task_similarity, str) or task_similarity not in SIMILARITIES:
         valid = ", ".join(repr(s) for s in SIMILARITIES)
-        raise ValueError(f"task_similarity must be one of {valid}, got {task_similarity!r}")
+        raise ValueError(f"{name} must be one of {valid}; got {task_similarity!r}")
+    return task_similarity

@@ -14,7 +14,8 @@ import numpy as np
 from .architectures import build_base, build_head, feature_size
 from .checkpoints import pack_model
 from .config import TrainingConfig
-from .nn.network import Network
+from .datasets import make_glyphs
+from .nn import engine as nn_engine
 from .training import Trainer, evaluate
 
 N_CLASSES = 16
@@ -33,8 +34,6 @@ def teacher_vectors(n_features: int, n_samples: int, n_classes: int, rng: np.ran
 
 def glyph_images(height: int, width: int, n_samples: int, n_classes: int, seed: int):
     """The glyph alphabet rendered square, then resampled (nearest) to height x width."""
-    from .datasets import make_glyphs
-
     size = int(np.clip(max(height, width), 4, 64))
     X, y = make_glyphs(n_classes=n_classes, n_per_class=-(-n_samples // n_classes), image_size=size, seed=seed)
     rows = (np.arange(height) * size // height).astype(np.intp)
@@ -60,13 +59,14 @@ def _pretrain(architecture: str, input_shape: tuple[int, ...], seed: int):
         X, y = glyph_images(*input_shape, N_SAMPLES, N_CLASSES, seed)
         task = f"{N_CLASSES} classes of the procedural glyph alphabet rendered at {input_shape[0]}x{input_shape[1]}"
         X = X[..., None]
-    base = build_base(architecture, input_shape, rng)
-    head = build_head(feature_size(base, input_shape), N_CLASSES, rng)
-    network = Network(base + [head])
+    nn = nn_engine.layers()  # the default engine: the weights are the same function on either
+    base = build_base(architecture, input_shape, rng, nn.Block.engine)
+    head = build_head(feature_size(base, input_shape), N_CLASSES, rng, engine=nn.Block.engine)
+    network = nn.Network(base + [head])
     config = TrainingConfig(epochs=EPOCHS, learning_rate=3e-3, batch_size=64, seed=seed)
     Trainer(network, config).fit(X, y)
     _, accuracy = evaluate(network, X, y)
-    arrays = pack_model(Network(base), head)
+    arrays = pack_model(nn.Network(base), head)
     source = {
         "kind": "synthetic",
         "task": task,

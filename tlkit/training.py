@@ -7,58 +7,15 @@ import time
 
 import numpy as np
 
-from .callbacks import Callback, EarlyStopping, PrintProgress
+from .callbacks import CALLBACK_EVENTS, Callback, EarlyStopping, PrintProgress
 from .config import TrainingConfig
+from .divergence import TrainingDivergedError, divergence_message
 from .history import TrainingHistory
 from .nn.dropout import Dropout
 from .nn.losses import softmax_cross_entropy
 from .nn.network import Network
 from .nn.optimizers import SGD, Adam
 from .schedules import get_schedule
-
-
-class TrainingDivergedError(RuntimeError):
-    """The loss became NaN, infinite or absurdly large; the message names the cause
-    (:func:`divergence_message`)."""
-
-
-def divergence_message(trainer: Trainer, loss: float, epoch: int, batch: int,
-                       input_scale: float, input_name: str = "X") -> str:
-    """Why training diverged, in terms of what was actually used.
-
-    * On the very first minibatch no update has happened yet, so no learning rate can be
-      the cause: the input's scale is (``input_scale``, the largest ``|value|`` of the input,
-      after the augmenter if there is one).
-    * Later, the rates each trainable block really used (the scheduled rate times its
-      multiplier from ``set_layer_learning_rate`` or the discriminative recipe) are listed,
-      and the highest is named with a tenfold lower suggestion.
-    """
-    where = f"the minibatch loss reached {loss:.3g} at epoch {epoch + 1}, batch {batch + 1}"
-    augmented = " (after the augmenter)" if trainer.config.augment is not None else ""
-    if epoch == 0 and batch == 0:
-        return (
-            f"training diverged: {where}, before any update, so no learning rate is the cause: "
-            f"the values of {input_name}{augmented} reach {input_scale:.3g}, a scale at which the "
-            f"network's outputs explode. Rescale {input_name} (e.g. standardise it to mean 0 and "
-            "standard deviation 1)."
-        )
-    rates = {block.name: trainer.block_learning_rate(block.name)
-             for block in trainer.network.blocks if block.trainable}
-    listed = ", ".join(f"{name} {rate:.3g}" for name, rate in rates.items())
-    config_lr = trainer.config.learning_rate
-    top, top_rate = max(rates.items(), key=lambda item: item[1]) if rates else ("", config_lr)
-    text = f"training diverged: {where}. The learning rates in use: {listed}. "
-    if top_rate > config_lr * (1 + 1e-9):
-        text += (
-            f"The highest is {top}'s {top_rate:.3g}, above learning_rate={config_lr:g} (set by "
-            f"set_layer_learning_rate or the discriminative recipe): lower it, e.g. to {top_rate / 10:.3g}."
-        )
-    else:
-        text += (f"Try a lower learning rate, e.g. learning_rate={config_lr / 10:g} "
-                 "(tlkit.lr_finder.lr_find suggests one).")
-    if input_scale > 1e4:
-        text += f" Note also that the values of {input_name}{augmented} reach {input_scale:.3g}: standardise them."
-    return text
 
 
 def make_optimizer(config: TrainingConfig):
@@ -68,12 +25,16 @@ def make_optimizer(config: TrainingConfig):
 
 
 def predict_logits(network: Network, X: np.ndarray, batch_size: int = 512) -> np.ndarray:
-    """Inference-mode forward pass in batches of at most ``batch_size``, written into one
-    preallocated output (``Network.infer``, which may choose smaller, cache-sized batches).
-
-    Working memory is bounded by the batch size (no list of per-batch outputs to concatenate).
-    """
-    return network.infer(X, min(batch_size, network.inference_chunk_size(X.shape[1:])))
+    """Inference-mode output (``Network.infer``) in batches of at most ``batch_size``, written into
+    one preallocated array: working memory is bounded by the batch size, not by ``len(X)``."""
+    if len(X) <= batch_size:
+        return network.infer(X)
+    first = network.infer(X[:batch_size])
+    out = np.empty((len(X), *first.shape[1:]), dtype=first.dtype)
+    out[:batch_size] = first
+    for start in range(batch_size, len(X), batch_size):
+        out[start:start + batch_size] = network.infer(X[start:start + batch_size])
+    return out
 
 
 def evaluate(network: Network, X: np.ndarray, y: np.ndarray, batch_size: int = 512) -> tuple[float, float]:
@@ -136,6 +97,7 @@ class Trainer:
                     layer.rng = np.random.default_rng(self.rng.integers(2**32))
 
     def _emit(self, event: str, *args) -> None:
+        assert event in CALLBACK_EVENTS, event  # the events a callback is checked for
         for callback in self.callbacks:
             getattr(callback, event)(self, *args)
 

@@ -122,6 +122,35 @@ def test_a_callback_can_set_the_rate_of_each_update_and_stop_within_an_epoch():
     assert history.updates == 2 and history.epochs == 1 and history.stopped_early
 
 
+def test_a_callback_that_passes_the_config_check_receives_every_event_the_trainer_emits():
+    # A duck-typed callback (no Callback base class) with exactly the events the config asks for.
+    from tlkit.config import CALLBACK_EVENTS
+
+    received = []
+
+    class Recorder:
+        pass
+
+    for event in CALLBACK_EVENTS:
+        setattr(Recorder, event, lambda self, trainer, *args, _event=event: received.append(_event))
+    net = small_network("simple")
+    X, y = data(n=8)
+    Trainer(net, TrainingConfig(epochs=1, batch_size=8, callbacks=[Recorder()])).fit(X, y)
+    assert received == ["on_train_begin", "on_epoch_begin", "on_batch_begin", "on_batch_end",
+                        "on_epoch_end", "on_train_end"]
+
+
+def test_a_callback_lacking_an_event_is_refused_naming_the_event():
+    class NoBatchBegin:
+        def __getattr__(self, name):
+            if name == "on_batch_begin":
+                raise AttributeError(name)
+            return lambda *args: None
+
+    with pytest.raises(ValueError, match=r"callbacks\[0\].*lacks on_batch_begin"):
+        TrainingConfig(callbacks=[NoBatchBegin()])
+
+
 def test_verbose_prints_one_line_per_epoch(capsys):
     run(verbose=True)
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch")]

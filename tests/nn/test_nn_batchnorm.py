@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tlkit.nn import BatchNorm
+from tlkit.nn import BatchNorm, fast
 
 EPS = 1e-5
 SHAPES = [(6, 3), (1, 5), (64, 128), (4, 3, 2, 7), (5, 3, 3, 4), (16, 4, 4, 32), (8, 8, 8, 16)]
@@ -32,8 +32,8 @@ def reference(x, g, gamma, beta, mean=None, var=None):
     return out, dx, dgamma, dbeta
 
 
-def make_layer(c: int, rng: np.random.Generator, momentum: float = 0.1) -> BatchNorm:
-    layer = BatchNorm(c, momentum=momentum)
+def make_layer(nn, c: int, rng: np.random.Generator, momentum: float = 0.1) -> BatchNorm:
+    layer = nn.BatchNorm(c, momentum=momentum)
     layer.params["gamma"][:] = rng.uniform(0.5, 2.0, c)
     layer.params["beta"][:] = rng.standard_normal(c)
     layer.buffers["running_mean"][:] = rng.standard_normal(c)
@@ -56,10 +56,10 @@ def assert_close(actual, expected, rtol):
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-def test_training_matches_float64_reference(shape) -> None:
+def test_training_matches_float64_reference(nn, shape) -> None:
     rng = np.random.default_rng(sum(shape))
     c = shape[-1]
-    layer = make_layer(c, rng)
+    layer = make_layer(nn, c, rng)
     x, g = random_input(shape, rng), rng.standard_normal(shape).astype(np.float32)
     out = layer.forward(x, training=True)
     dx = layer.backward(g)
@@ -77,11 +77,11 @@ def test_training_matches_float64_reference(shape) -> None:
     assert_close(layer.grads["gamma"], ref_dgamma, 1e-5)
 
 
-def test_large_mean_offset_has_no_cancellation() -> None:
+def test_large_mean_offset_has_no_cancellation(nn) -> None:
     # E[x^2] - E[x]^2 in float32 would lose every digit of the variance here (x^2 ~ 1e6, var ~ 1)
     rng = np.random.default_rng(3)
     shape = (32, 4, 4, 8)
-    layer = make_layer(8, rng, momentum=1.0)
+    layer = make_layer(nn, 8, rng, momentum=1.0)
     x, g = random_input(shape, rng, offset=1000.0), rng.standard_normal(shape).astype(np.float32)
     out = layer.forward(x, training=True)
     dx = layer.backward(g)
@@ -95,9 +95,9 @@ def test_large_mean_offset_has_no_cancellation() -> None:
     assert_close(layer.grads["gamma"], ref_dgamma, 1e-3)
 
 
-def test_running_statistics_follow_pytorch_convention() -> None:
+def test_running_statistics_follow_pytorch_convention(nn) -> None:
     rng = np.random.default_rng(4)
-    layer = BatchNorm(5, momentum=0.3)
+    layer = nn.BatchNorm(5, momentum=0.3)
     mean, var = np.zeros(5), np.ones(5)
     for shape in [(4, 3, 3, 5), (7, 5), (1, 5)]:
         x = random_input(shape, rng)
@@ -113,9 +113,9 @@ def test_running_statistics_follow_pytorch_convention() -> None:
 
 
 @pytest.mark.parametrize("shape", [(6, 4), (3, 2, 5, 4)])
-def test_use_running_stats_trains_gamma_and_beta_only(shape) -> None:
+def test_use_running_stats_trains_gamma_and_beta_only(nn, shape) -> None:
     rng = np.random.default_rng(5)
-    layer = make_layer(4, rng)
+    layer = make_layer(nn, 4, rng)
     layer.use_running_stats = True
     before = {k: v.copy() for k, v in layer.buffers.items()}
     x, g = random_input(shape, rng), rng.standard_normal(shape).astype(np.float32)
@@ -129,11 +129,10 @@ def test_use_running_stats_trains_gamma_and_beta_only(shape) -> None:
     np.testing.assert_array_equal(out, layer.forward(x, training=False))
 
 
-@pytest.mark.usefixtures("fast_engine")  # a property of the tuned twin
 @pytest.mark.parametrize("shape", [(1, 3), (6, 3), (5, 4, 4, 3), (64, 8, 8, 3)])
 def test_infer_equals_inference_forward_and_keeps_nothing(shape) -> None:
     rng = np.random.default_rng(6)
-    layer = make_layer(3, rng)
+    layer = make_layer(fast, 3, rng)
     x = random_input(shape, rng)
     out = layer.infer(x)
     with pytest.raises(RuntimeError, match="before forward"):
@@ -153,9 +152,9 @@ def test_infer_equals_inference_forward_and_keeps_nothing(shape) -> None:
     np.testing.assert_array_equal(layer.backward(g), dx)
 
 
-def test_backward_flags_and_in_place_grads() -> None:
+def test_backward_flags_and_in_place_grads(nn) -> None:
     rng = np.random.default_rng(7)
-    layer = make_layer(6, rng)
+    layer = make_layer(nn, 6, rng)
     x, g = random_input((5, 2, 2, 6), rng), rng.standard_normal((5, 2, 2, 6)).astype(np.float32)
     grads = {k: v for k, v in layer.grads.items()}
     layer.forward(x, training=True)
@@ -171,9 +170,9 @@ def test_backward_flags_and_in_place_grads() -> None:
         np.testing.assert_array_equal(layer.grads[k], full[k])
 
 
-def test_returned_arrays_are_fresh_and_inputs_untouched() -> None:
+def test_returned_arrays_are_fresh_and_inputs_untouched(nn) -> None:
     rng = np.random.default_rng(8)
-    layer = make_layer(4, rng)
+    layer = make_layer(nn, 4, rng)
     x1, x2 = random_input((8, 3, 3, 4), rng), random_input((8, 3, 3, 4), rng)
     g1, g2 = rng.standard_normal(x1.shape).astype(np.float32), rng.standard_normal(x1.shape).astype(np.float32)
     copies = [a.copy() for a in (x1, x2, g1, g2)]
@@ -189,9 +188,9 @@ def test_returned_arrays_are_fresh_and_inputs_untouched() -> None:
         np.testing.assert_array_equal(a, b)
 
 
-def test_non_contiguous_and_float64_inputs() -> None:
+def test_non_contiguous_and_float64_inputs(nn) -> None:
     rng = np.random.default_rng(9)
-    layer = make_layer(3, rng)
+    layer = make_layer(nn, 3, rng)
     x = np.asfortranarray(random_input((6, 2, 2, 3), rng))
     g = rng.standard_normal(x.shape).astype(np.float32)[:, ::-1]
     out = layer.forward(x, training=True)

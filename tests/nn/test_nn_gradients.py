@@ -1,4 +1,5 @@
-"""Gradient checks (float64, central differences) for every layer and the loss, on both engines."""
+"""Gradient checks (float64, central differences) for every layer and the loss, on both engines
+(the ``nn`` fixture: ``tlkit.nn``, then ``tlkit.nn.fast``)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tlkit.nn import (
-    BatchNorm,
-    Conv2D,
-    Dense,
-    Dropout,
-    Flatten,
-    GlobalAvgPool2D,
-    MaxPool2D,
     ReLU,
     check_layer_gradients,
     numerical_gradient,
@@ -23,7 +17,6 @@ from tlkit.nn import (
 
 TOL = 1e-5
 FAST = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-pytestmark = pytest.mark.usefixtures("each_engine")  # the readable layers and their fast twins
 
 
 def assert_close(errors: dict[str, float], keys: set[str]) -> None:
@@ -55,33 +48,33 @@ def test_gradcheck_detects_a_wrong_backward() -> None:
     assert check_layer_gradients(Broken(), x, rng)["x"] > 0.1
 
 
-def test_dense() -> None:
+def test_dense(nn) -> None:
     rng = np.random.default_rng(1)
-    errors = check_layer_gradients(Dense(5, 3, rng), rng.standard_normal((4, 5)), rng)
+    errors = check_layer_gradients(nn.Dense(5, 3, rng), rng.standard_normal((4, 5)), rng)
     assert_close(errors, {"x", "W", "b"})
 
 
 @pytest.mark.parametrize("kernel", [1, 3, 5])
 @pytest.mark.parametrize("padding", ["same", "valid", 1])
-def test_conv2d(kernel: int, padding: str | int) -> None:
+def test_conv2d(nn, kernel: int, padding: str | int) -> None:
     rng = np.random.default_rng(kernel)
-    layer = Conv2D(2, 3, kernel_size=kernel, padding=padding, rng=rng)
+    layer = nn.Conv2D(2, 3, kernel_size=kernel, padding=padding, rng=rng)
     x = rng.standard_normal((2, 6, 5, 2))
     assert_close(check_layer_gradients(layer, x, rng), {"x", "W", "b"})
 
 
 @pytest.mark.parametrize("size", [(1, 1), (2, 2), (3, 3), (2, 3)])
-def test_conv2d_on_maps_no_larger_than_the_kernel(size) -> None:
+def test_conv2d_on_maps_no_larger_than_the_kernel(nn, size) -> None:
     """The small-map path (one GEMM with a block weight matrix), as in deep's 2x2 blocks."""
     rng = np.random.default_rng(11)
-    layer = Conv2D(3, 4, kernel_size=3, padding="same", rng=rng)
+    layer = nn.Conv2D(3, 4, kernel_size=3, padding="same", rng=rng)
     x = rng.standard_normal((3, *size, 3))
     assert_close(check_layer_gradients(layer, x, rng), {"x", "W", "b"})
 
 
-def test_conv2d_even_kernel_same_padding() -> None:
+def test_conv2d_even_kernel_same_padding(nn) -> None:
     rng = np.random.default_rng(7)
-    layer = Conv2D(1, 2, kernel_size=2, padding="same", rng=rng)
+    layer = nn.Conv2D(1, 2, kernel_size=2, padding="same", rng=rng)
     x = rng.standard_normal((2, 4, 3, 1))
     assert layer.forward(x).shape == (2, 4, 3, 2)
     assert_close(check_layer_gradients(layer, x, rng), {"x", "W", "b"})
@@ -93,28 +86,28 @@ def test_conv2d_even_kernel_same_padding() -> None:
     cout=st.integers(1, 3), kernel=st.sampled_from([1, 3]),
     padding=st.sampled_from(["same", "valid"]), seed=st.integers(0, 2**16),
 )
-def test_conv2d_random_shapes(n, h, w, cin, cout, kernel, padding, seed) -> None:
+def test_conv2d_random_shapes(nn, n, h, w, cin, cout, kernel, padding, seed) -> None:
     if padding == "valid" and (h < kernel or w < kernel):
         return
     rng = np.random.default_rng(seed)
-    layer = Conv2D(cin, cout, kernel_size=kernel, padding=padding, rng=rng)
+    layer = nn.Conv2D(cin, cout, kernel_size=kernel, padding=padding, rng=rng)
     x = rng.standard_normal((n, h, w, cin))
     assert_close(check_layer_gradients(layer, x, rng), {"x", "W", "b"})
 
 
 @pytest.mark.parametrize("pool", [2, 3])
 @pytest.mark.parametrize("shape", [(2, 4, 4, 3), (2, 5, 7, 2), (1, 3, 3, 1)])
-def test_maxpool_distinct_values(pool: int, shape: tuple[int, ...]) -> None:
+def test_maxpool_distinct_values(nn, pool: int, shape: tuple[int, ...]) -> None:
     if shape[1] < pool or shape[2] < pool:
         pytest.skip("input smaller than the window")
     rng = np.random.default_rng(3)
-    errors = check_layer_gradients(MaxPool2D(pool), distinct(rng, shape), rng)
+    errors = check_layer_gradients(nn.MaxPool2D(pool), distinct(rng, shape), rng)
     assert_close(errors, {"x"})
 
 
 @pytest.mark.parametrize("kind", ["constant", "binary", "small_ints"])
 @pytest.mark.parametrize("shape", [(2, 4, 4, 2), (1, 5, 7, 3)])
-def test_maxpool_ties_match_tie_broken_numerical_gradient(kind: str, shape) -> None:
+def test_maxpool_ties_match_tie_broken_numerical_gradient(nn, kind: str, shape) -> None:
     """With ties the gradient goes to the FIRST maximum of each window.
 
     Lowering every element by a tiny ramp that grows in row-major window order
@@ -127,7 +120,7 @@ def test_maxpool_ties_match_tie_broken_numerical_gradient(kind: str, shape) -> N
         "binary": rng.integers(0, 2, shape).astype(np.float64),
         "small_ints": rng.integers(0, 3, shape).astype(np.float64),
     }[kind]
-    layer = MaxPool2D(2)
+    layer = nn.MaxPool2D(2)
     upstream = rng.standard_normal(layer.forward(x).shape)
     analytic = layer.backward(upstream)
 
@@ -147,31 +140,31 @@ def test_maxpool_ties_match_tie_broken_numerical_gradient(kind: str, shape) -> N
     n=st.integers(1, 3), h=st.integers(2, 7), w=st.integers(2, 7), c=st.integers(1, 3),
     seed=st.integers(0, 2**16),
 )
-def test_maxpool_random_shapes(n, h, w, c, seed) -> None:
+def test_maxpool_random_shapes(nn, n, h, w, c, seed) -> None:
     rng = np.random.default_rng(seed)
-    errors = check_layer_gradients(MaxPool2D(2), distinct(rng, (n, h, w, c)), rng)
+    errors = check_layer_gradients(nn.MaxPool2D(2), distinct(rng, (n, h, w, c)), rng)
     assert_close(errors, {"x"})
 
 
-def test_global_avg_pool_and_flatten() -> None:
+def test_global_avg_pool_and_flatten(nn) -> None:
     rng = np.random.default_rng(5)
     x = rng.standard_normal((2, 3, 5, 4))
-    assert_close(check_layer_gradients(GlobalAvgPool2D(), x, rng), {"x"})
-    assert_close(check_layer_gradients(Flatten(), x, rng), {"x"})
+    assert_close(check_layer_gradients(nn.GlobalAvgPool2D(), x, rng), {"x"})
+    assert_close(check_layer_gradients(nn.Flatten(), x, rng), {"x"})
 
 
-def test_relu_away_from_zero() -> None:
+def test_relu_away_from_zero(nn) -> None:
     rng = np.random.default_rng(6)
     x = rng.standard_normal((4, 6))
     x += np.where(x >= 0, 0.1, -0.1)  # no entry within 0.1 of the kink
-    assert_close(check_layer_gradients(ReLU(), x, rng), {"x"})
+    assert_close(check_layer_gradients(nn.ReLU(), x, rng), {"x"})
 
 
 @pytest.mark.parametrize("shape", [(6, 3), (2, 3, 4, 3), (1, 3)])
 @pytest.mark.parametrize("training", [True, False])
-def test_batchnorm(shape: tuple[int, ...], training: bool) -> None:
+def test_batchnorm(nn, shape: tuple[int, ...], training: bool) -> None:
     rng = np.random.default_rng(8)
-    layer = BatchNorm(3)
+    layer = nn.BatchNorm(3)
     layer.params["gamma"][:] = rng.uniform(0.5, 2.0, 3)
     layer.params["beta"][:] = rng.standard_normal(3)
     layer.buffers["running_mean"][:] = rng.standard_normal(3)
@@ -189,17 +182,17 @@ def test_batchnorm(shape: tuple[int, ...], training: bool) -> None:
 
 @FAST
 @given(n=st.integers(3, 5), c=st.integers(1, 4), spatial=st.booleans(), seed=st.integers(0, 99))
-def test_batchnorm_random_shapes(n, c, spatial, seed) -> None:
+def test_batchnorm_random_shapes(nn, n, c, spatial, seed) -> None:
     # (with n == 2 and no spatial axes x_hat is +-1 whatever x is: a degenerate check)
     rng = np.random.default_rng(seed)
     shape = (n, 2, 3, c) if spatial else (n, c)
-    errors = check_layer_gradients(BatchNorm(c), rng.standard_normal(shape), rng)
+    errors = check_layer_gradients(nn.BatchNorm(c), rng.standard_normal(shape), rng)
     assert_close(errors, {"x", "gamma", "beta"})
 
 
-def test_dropout_with_fixed_mask() -> None:
+def test_dropout_with_fixed_mask(nn) -> None:
     rng = np.random.default_rng(9)
-    layer = Dropout(0.4, rng=np.random.default_rng(123))
+    layer = nn.Dropout(0.4, rng=np.random.default_rng(123))
     assert_close(check_layer_gradients(layer, rng.standard_normal((5, 7)), rng), {"x"})
 
 

@@ -1,15 +1,14 @@
-"""The fast engine's inference path (tlkit/nn/fast/inference.py): same function as the inference-mode layers."""
+"""The fast engine's inference path (tlkit/nn/fast/inference.py, tlkit/nn/fast/network.py): the same
+function as the inference-mode layers. Every layer and network here is built on the fast engine."""
 
 import numpy as np
 import pytest
 
 from tlkit.architectures import build_base, build_head
-from tlkit.nn import BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, softmax_cross_entropy
+from tlkit.nn import softmax_cross_entropy
+from tlkit.nn.fast import BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D, Network, ReLU
 from tlkit.nn.fast.inference import InferencePlan
 from tlkit.nn.inference import folded
-from tlkit.nn.network import Network
-
-pytestmark = pytest.mark.usefixtures("fast_engine")  # the fast engine's inference path
 
 
 def trained_batchnorm(channels: int, rng: np.random.Generator) -> BatchNorm:
@@ -73,12 +72,12 @@ def test_conv_backward_after_infer_raises_instead_of_using_stale_buffers() -> No
 
 
 def image_network(rng: np.random.Generator) -> Network:
-    blocks = build_base("medium", (8, 8), rng)
+    blocks = build_base("medium", (8, 8), rng, "fast")
     for block in blocks:  # give every BatchNorm statistics of its own
         for index, (name, layer) in enumerate(block.layers):
             if isinstance(layer, BatchNorm):
                 block.layers[index] = (name, trained_batchnorm(layer.num_features, rng))
-    return Network(blocks + [build_head(64 * 2 * 2, 3, rng)])
+    return Network(blocks + [build_head(64 * 2 * 2, 3, rng, engine="fast")])
 
 
 def test_network_infer_matches_inference_forward() -> None:
@@ -117,7 +116,7 @@ def test_frozen_blocks_below_the_trainable_ones_give_the_same_gradients(batch: i
 def test_backward_after_an_inference_pass_raises_instead_of_using_stale_caches() -> None:
     """A dense block keeps no im2col buffer to invalidate: the block itself must refuse."""
     rng = np.random.default_rng(5)
-    network = Network([build_base("simple", (6,), rng)[0], build_head(64, 3, rng)])
+    network = Network([build_base("simple", (6,), rng, "fast")[0], build_head(64, 3, rng, engine="fast")])
     x = rng.standard_normal((8, 6)).astype(np.float32)
     network.blocks[0].trainable = False
     network.forward(x, training=True)  # layer1 is below every trainable block: inference path

@@ -9,14 +9,7 @@ import pytest
 from reference_layers import naive_conv
 
 from tlkit.nn import (
-    BatchNorm,
-    Conv2D,
-    Dense,
-    Dropout,
-    Flatten,
-    GlobalAvgPool2D,
-    MaxPool2D,
-    ReLU,
+    fast,
     he_normal,
 )
 
@@ -43,9 +36,9 @@ def test_he_normal_is_float32_with_the_right_spread() -> None:
     np.testing.assert_array_equal(w, same)
 
 
-def test_dense_forward_and_float32() -> None:
+def test_dense_forward_and_float32(nn) -> None:
     rng = np.random.default_rng(0)
-    layer = Dense(4, 3, rng)
+    layer = nn.Dense(4, 3, rng)
     assert layer.params["W"].dtype == np.float32 and layer.params["b"].dtype == np.float32
     assert layer.params["W"].shape == (4, 3) and layer.params["b"].shape == (3,)
     layer.params["b"][:] = [1, 2, 3]
@@ -68,9 +61,9 @@ def test_dense_forward_and_float32() -> None:
     [(3, "same", (1, 1, 1, 1)), (5, "same", (2, 2, 2, 2)), (3, "valid", (0, 0, 0, 0)),
      (1, "same", (0, 0, 0, 0)), (3, 2, (2, 2, 2, 2)), (2, "same", (0, 1, 0, 1))],
 )
-def test_conv_matches_naive_loop(kernel, padding, pads) -> None:
+def test_conv_matches_naive_loop(nn, kernel, padding, pads) -> None:
     rng = np.random.default_rng(1)
-    layer = Conv2D(3, 4, kernel_size=kernel, padding=padding, rng=rng)
+    layer = nn.Conv2D(3, 4, kernel_size=kernel, padding=padding, rng=rng)
     layer.params["b"][:] = rng.standard_normal(4)
     x = rng.standard_normal((2, 6, 5, 3)).astype(np.float32)
     out = layer.forward(x)
@@ -81,10 +74,9 @@ def test_conv_matches_naive_loop(kernel, padding, pads) -> None:
     assert out.shape[1:] == layer.output_shape((6, 5, 3))
 
 
-@pytest.mark.usefixtures("fast_engine")  # a property of the tuned twin
 def test_conv_buffers_reused_and_reallocated_on_shape_change() -> None:
     rng = np.random.default_rng(2)
-    layer = Conv2D(2, 3, rng=rng)
+    layer = fast.Conv2D(2, 3, rng=rng)
     x1 = rng.standard_normal((4, 5, 5, 2)).astype(np.float32)
     out1 = layer.forward(x1)
     buf = layer._xpad
@@ -98,9 +90,9 @@ def test_conv_buffers_reused_and_reallocated_on_shape_change() -> None:
                                                 (1, 1, 1, 1)), rtol=1e-4, atol=1e-5)
 
 
-def test_conv_backward_float32_and_flags() -> None:
+def test_conv_backward_float32_and_flags(nn) -> None:
     rng = np.random.default_rng(3)
-    layer = Conv2D(2, 3, rng=rng)
+    layer = nn.Conv2D(2, 3, rng=rng)
     x = rng.standard_normal((2, 4, 4, 2)).astype(np.float32)
     g = rng.standard_normal((2, 4, 4, 3)).astype(np.float32)
     layer.forward(x, training=True)
@@ -111,35 +103,35 @@ def test_conv_backward_float32_and_flags() -> None:
     np.testing.assert_array_equal(dx, dx_again)
 
 
-def test_conv_rejects_bad_arguments() -> None:
+def test_conv_rejects_bad_arguments(nn) -> None:
     rng = np.random.default_rng(0)
     with pytest.raises(ValueError, match="padding"):
-        Conv2D(1, 2, padding="full", rng=rng)
+        nn.Conv2D(1, 2, padding="full", rng=rng)
     with pytest.raises(ValueError, match="kernel_size"):
-        Conv2D(1, 2, kernel_size=0, rng=rng)
+        nn.Conv2D(1, 2, kernel_size=0, rng=rng)
     with pytest.raises(ValueError, match="in_channels"):
-        Conv2D(0, 2, rng=rng)
+        nn.Conv2D(0, 2, rng=rng)
     with pytest.raises(ValueError, match="channels"):
-        Conv2D(3, 2, rng=rng).forward(np.zeros((1, 4, 4, 2), np.float32))
+        nn.Conv2D(3, 2, rng=rng).forward(np.zeros((1, 4, 4, 2), np.float32))
     with pytest.raises(ValueError, match="too small"):
-        Conv2D(1, 1, kernel_size=5, padding="valid", rng=rng).forward(np.zeros((1, 3, 3, 1)))
+        nn.Conv2D(1, 1, kernel_size=5, padding="valid", rng=rng).forward(np.zeros((1, 3, 3, 1)))
 
 
 # ------------------------------------------- need_input_grad / need_param_grads
 
 
-def make_layers(rng: np.random.Generator):
+def make_layers(nn, rng: np.random.Generator):
     return [
-        (Dense(4, 3, rng), (2, 4)),
-        (Conv2D(2, 3, rng=rng), (2, 4, 4, 2)),
-        (BatchNorm(2), (3, 4, 4, 2)),
+        (nn.Dense(4, 3, rng), (2, 4)),
+        (nn.Conv2D(2, 3, rng=rng), (2, 4, 4, 2)),
+        (nn.BatchNorm(2), (3, 4, 4, 2)),
     ]
 
 
 @pytest.mark.parametrize("training", [True, False])
-def test_need_param_grads_false_leaves_grads_untouched(training: bool) -> None:
+def test_need_param_grads_false_leaves_grads_untouched(nn, training: bool) -> None:
     rng = np.random.default_rng(4)
-    for layer, shape in make_layers(rng):
+    for layer, shape in make_layers(nn, rng):
         before = {k: v.copy() for k, v in layer.grads.items()}
         ids = {k: id(v) for k, v in layer.grads.items()}
         out = layer.forward(rng.standard_normal(shape).astype(np.float32), training=training)
@@ -153,15 +145,15 @@ def test_need_param_grads_false_leaves_grads_untouched(training: bool) -> None:
         assert any(not np.array_equal(layer.grads[k], before[k]) for k in before)
 
 
-def test_need_input_grad_false_returns_none() -> None:
+def test_need_input_grad_false_returns_none(nn) -> None:
     rng = np.random.default_rng(5)
-    layers = [*make_layers(rng), (ReLU(), (2, 3)), (MaxPool2D(), (1, 4, 4, 1)),
-              (GlobalAvgPool2D(), (1, 2, 2, 3)), (Flatten(), (2, 3, 2)),
-              (Dropout(0.5), (2, 3))]
+    layers = [*make_layers(nn, rng), (nn.ReLU(), (2, 3)), (nn.MaxPool2D(), (1, 4, 4, 1)),
+              (nn.GlobalAvgPool2D(), (1, 2, 2, 3)), (nn.Flatten(), (2, 3, 2)),
+              (nn.Dropout(0.5), (2, 3))]
     for layer, shape in layers:
         out = layer.forward(rng.standard_normal(shape).astype(np.float32), training=True)
         assert layer.backward(np.ones_like(out), need_input_grad=False) is None
-    dense = Dense(3, 2, rng)
+    dense = nn.Dense(3, 2, rng)
     out = dense.forward(np.ones((1, 3), np.float32))
     dense.backward(np.ones_like(out), need_input_grad=False)
     np.testing.assert_array_equal(dense.grads["W"], np.ones((3, 2)))  # params still computed
@@ -172,11 +164,11 @@ def test_need_input_grad_false_returns_none() -> None:
 
 @pytest.mark.parametrize("shape", [(2, 4, 4, 3), (1, 5, 7, 2), (2, 6, 6, 1)])
 @pytest.mark.parametrize("pool", [2, 3])
-def test_maxpool_with_ties_matches_pytorch_semantics(shape, pool) -> None:
+def test_maxpool_with_ties_matches_pytorch_semantics(nn, shape, pool) -> None:
     rng = np.random.default_rng(6)
     x = rng.integers(0, 2, shape).astype(np.float32)  # ties everywhere
     x[0, :2, :2, 0] = 0.0  # a constant window
-    layer = MaxPool2D(pool)
+    layer = nn.MaxPool2D(pool)
     out = layer.forward(x, training=True)
     ho, wo = shape[1] // pool, shape[2] // pool
     assert out.shape == (shape[0], ho, wo, shape[3]) and out.dtype == np.float32
@@ -191,8 +183,8 @@ def test_maxpool_with_ties_matches_pytorch_semantics(shape, pool) -> None:
     assert not dx[:, ho * pool:].any() and not dx[:, :, wo * pool:].any()
 
 
-def test_maxpool_constant_input_routes_to_top_left() -> None:
-    layer = MaxPool2D(2)
+def test_maxpool_constant_input_routes_to_top_left(nn) -> None:
+    layer = nn.MaxPool2D(2)
     layer.forward(np.ones((1, 4, 4, 1), np.float32))
     dx = layer.backward(np.ones((1, 2, 2, 1), np.float32))
     expected = np.zeros((4, 4))
@@ -200,20 +192,20 @@ def test_maxpool_constant_input_routes_to_top_left() -> None:
     np.testing.assert_array_equal(dx[0, :, :, 0], expected)
 
 
-def test_maxpool_output_shape_and_validation() -> None:
-    assert MaxPool2D(2).output_shape((7, 5, 3)) == (3, 2, 3)
+def test_maxpool_output_shape_and_validation(nn) -> None:
+    assert nn.MaxPool2D(2).output_shape((7, 5, 3)) == (3, 2, 3)
     with pytest.raises(ValueError, match="pool_size"):
-        MaxPool2D(0)
+        nn.MaxPool2D(0)
     with pytest.raises(ValueError, match="at least"):
-        MaxPool2D(3).forward(np.zeros((1, 2, 2, 1)))
+        nn.MaxPool2D(3).forward(np.zeros((1, 2, 2, 1)))
 
 
 # ------------------------------------------------- GAP, Flatten, ReLU
 
 
-def test_global_avg_pool_and_flatten_shapes() -> None:
+def test_global_avg_pool_and_flatten_shapes(nn) -> None:
     x = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5)
-    gap = GlobalAvgPool2D()
+    gap = nn.GlobalAvgPool2D()
     out = gap.forward(x)
     assert out.shape == (2, 5) and out.dtype == np.float32
     np.testing.assert_allclose(out, x.mean(axis=(1, 2)))
@@ -221,20 +213,20 @@ def test_global_avg_pool_and_flatten_shapes() -> None:
     assert dx.dtype == np.float32
     np.testing.assert_allclose(dx, np.full(x.shape, 1 / 12))
     assert gap.output_shape((3, 4, 5)) == (5,)
-    flat = Flatten()
+    flat = nn.Flatten()
     assert flat.forward(x).shape == (2, 60)
     assert flat.backward(np.ones((2, 60), np.float32)).shape == x.shape
     assert flat.output_shape((3, 4, 5)) == (60,)
 
 
-def test_relu_forward_backward_and_inplace() -> None:
+def test_relu_forward_backward_and_inplace(nn) -> None:
     x = np.array([[-1.0, 0.0, 2.0]], np.float32)
-    relu = ReLU()
+    relu = nn.ReLU()
     out = relu.forward(x)
     np.testing.assert_array_equal(out, [[0, 0, 2]])
     np.testing.assert_array_equal(x, [[-1, 0, 2]])  # input untouched by default
     np.testing.assert_array_equal(relu.backward(np.full((1, 3), 5, np.float32)), [[0, 0, 5]])
-    inplace = ReLU(inplace=True)
+    inplace = nn.ReLU(inplace=True)
     out = inplace.forward(x)
     assert out is x and out.dtype == np.float32
     np.testing.assert_array_equal(inplace.backward(np.ones((1, 3), np.float32)), [[0, 0, 1]])
@@ -243,9 +235,9 @@ def test_relu_forward_backward_and_inplace() -> None:
 # ---------------------------------------------------------------- BatchNorm
 
 
-def test_batchnorm_training_uses_batch_stats_and_updates_running() -> None:
+def test_batchnorm_training_uses_batch_stats_and_updates_running(nn) -> None:
     rng = np.random.default_rng(7)
-    layer = BatchNorm(3, momentum=0.2)
+    layer = nn.BatchNorm(3, momentum=0.2)
     x = (3 * rng.standard_normal((8, 5, 5, 3)) + 2).astype(np.float32)
     out = layer.forward(x, training=True)
     assert out.dtype == np.float32
@@ -260,9 +252,9 @@ def test_batchnorm_training_uses_batch_stats_and_updates_running() -> None:
     assert layer.buffers["running_mean"].dtype == np.float32
 
 
-def test_batchnorm_inference_uses_running_stats_and_updates_nothing() -> None:
+def test_batchnorm_inference_uses_running_stats_and_updates_nothing(nn) -> None:
     rng = np.random.default_rng(8)
-    layer = BatchNorm(2)
+    layer = nn.BatchNorm(2)
     layer.buffers["running_mean"][:] = [1.0, -2.0]
     layer.buffers["running_var"][:] = [4.0, 0.25]
     layer.params["gamma"][:] = [2.0, 1.0]
@@ -282,8 +274,8 @@ def test_batchnorm_inference_uses_running_stats_and_updates_nothing() -> None:
     assert not np.allclose(layer.forward(x, training=True), out)
 
 
-def test_batchnorm_batch_of_one_in_training() -> None:
-    layer = BatchNorm(3)
+def test_batchnorm_batch_of_one_in_training(nn) -> None:
+    layer = nn.BatchNorm(3)
     out = layer.forward(np.array([[1.0, 2.0, 3.0]], np.float32), training=True)
     assert np.all(np.isfinite(out))
     assert np.all(np.isfinite(layer.buffers["running_var"]))
@@ -291,23 +283,23 @@ def test_batchnorm_batch_of_one_in_training() -> None:
     assert np.all(np.isfinite(dx)) and np.all(np.isfinite(layer.grads["gamma"]))
 
 
-def test_batchnorm_rejects_bad_arguments() -> None:
+def test_batchnorm_rejects_bad_arguments(nn) -> None:
     with pytest.raises(ValueError, match="num_features"):
-        BatchNorm(0)
+        nn.BatchNorm(0)
     with pytest.raises(ValueError, match="momentum"):
-        BatchNorm(3, momentum=1.5)
+        nn.BatchNorm(3, momentum=1.5)
     with pytest.raises(ValueError, match="eps"):
-        BatchNorm(3, eps=0)
+        nn.BatchNorm(3, eps=0)
     with pytest.raises(ValueError, match="last dimension 3"):
-        BatchNorm(3).forward(np.zeros((2, 4), np.float32))
+        nn.BatchNorm(3).forward(np.zeros((2, 4), np.float32))
 
 
 # ---------------------------------------------------------------- Dropout
 
 
-def test_dropout_inverted_scaling_and_identity_modes() -> None:
+def test_dropout_inverted_scaling_and_identity_modes(nn) -> None:
     x = np.ones((200, 100), np.float32)
-    layer = Dropout(0.25, rng=np.random.default_rng(0))
+    layer = nn.Dropout(0.25, rng=np.random.default_rng(0))
     assert layer.forward(x, training=False) is x
     out = layer.forward(x, training=True)
     assert out.dtype == np.float32
@@ -316,12 +308,12 @@ def test_dropout_inverted_scaling_and_identity_modes() -> None:
     np.testing.assert_allclose(out[kept], 1 / 0.75, rtol=1e-6)
     g = layer.backward(np.full_like(x, 2.0))
     np.testing.assert_array_equal(g != 0, kept)  # the same mask in backward
-    assert Dropout(0.0).forward(x, training=True) is x
+    assert nn.Dropout(0.0).forward(x, training=True) is x
 
 
-def test_dropout_rng_can_be_replaced_for_seeding() -> None:
+def test_dropout_rng_can_be_replaced_for_seeding(nn) -> None:
     x = np.ones((10, 10), np.float32)
-    layer = Dropout(0.5)
+    layer = nn.Dropout(0.5)
     layer.rng = np.random.default_rng(42)
     first = layer.forward(x, training=True)
     layer.rng = np.random.default_rng(42)
@@ -329,15 +321,15 @@ def test_dropout_rng_can_be_replaced_for_seeding() -> None:
 
 
 @pytest.mark.parametrize("rate", [-0.1, 1.0, 1.5])
-def test_dropout_rejects_bad_rate(rate: float) -> None:
+def test_dropout_rejects_bad_rate(nn, rate: float) -> None:
     with pytest.raises(ValueError, match="rate"):
-        Dropout(rate)
+        nn.Dropout(rate)
 
 
-def test_param_grads_are_written_in_place() -> None:
+def test_param_grads_are_written_in_place(nn) -> None:
     """An optimizer group built once keeps seeing fresh gradients."""
     rng = np.random.default_rng(11)
-    for layer, shape in make_layers(rng):
+    for layer, shape in make_layers(nn, rng):
         held = dict(layer.grads)
         for seed in (1, 2):
             x = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)

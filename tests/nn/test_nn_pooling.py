@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tlkit.nn import MaxPool2D, check_layer_gradients
+from tlkit.nn import MaxPool2D, check_layer_gradients, fast
 
 
 def reference_maxpool(x: np.ndarray, g: np.ndarray | None, p: int) -> tuple[np.ndarray, np.ndarray | None]:
@@ -58,15 +58,15 @@ def check_against_reference(layer: MaxPool2D, x: np.ndarray, rng: np.random.Gene
 @pytest.mark.parametrize("kind", ["normal", "relu", "small_ints", "constant"])
 @pytest.mark.parametrize("pool", [1, 2, 3])
 @pytest.mark.parametrize("shape", [(3, 8, 8, 5), (2, 7, 5, 3), (1, 6, 9, 16)])
-def test_forward_and_backward_equal_the_reference(kind: str, pool: int, shape: tuple[int, ...]) -> None:
+def test_forward_and_backward_equal_the_reference(nn, kind: str, pool: int, shape: tuple[int, ...]) -> None:
     rng = np.random.default_rng(0)
-    check_against_reference(MaxPool2D(pool), make_input(kind, shape, rng), rng)
+    check_against_reference(nn.MaxPool2D(pool), make_input(kind, shape, rng), rng)
 
 
-def test_every_window_passes_its_gradient_on_exactly_once() -> None:
+def test_every_window_passes_its_gradient_on_exactly_once(nn) -> None:
     rng = np.random.default_rng(1)
     x = rng.integers(0, 2, (4, 6, 6, 3)).astype(np.float32)  # most windows hold several maxima
-    layer = MaxPool2D(2)
+    layer = nn.MaxPool2D(2)
     layer.forward(x, training=True)
     dx = layer.backward(np.ones((4, 3, 3, 3), np.float32))
     windows = dx.reshape(4, 3, 2, 3, 2, 3)
@@ -74,8 +74,8 @@ def test_every_window_passes_its_gradient_on_exactly_once() -> None:
     np.testing.assert_array_equal(windows.sum(axis=(2, 4)), 1.0)
 
 
-def test_ties_go_to_the_first_maximum_in_row_major_order() -> None:
-    layer = MaxPool2D(2)
+def test_ties_go_to_the_first_maximum_in_row_major_order(nn) -> None:
+    layer = nn.MaxPool2D(2)
     # one window per case, one channel each: the maxima sit at the marked taps
     x = np.array([[[1, 1], [1, 1]], [[0, 2], [2, 0]], [[0, 1], [0, 1]], [[0, 0], [3, 3]]], np.float32)
     x = x.transpose(1, 2, 0)[None]  # (1, 2, 2, 4)
@@ -87,12 +87,12 @@ def test_ties_go_to_the_first_maximum_in_row_major_order() -> None:
     np.testing.assert_array_equal(dx[..., 3], [[0, 0], [5, 0]])
 
 
-def test_signed_zeros_tie() -> None:
+def test_signed_zeros_tie(nn) -> None:
     """-0.0 == 0.0, so a window holding both routes to the first; infer keeps forward's zero sign."""
     rng = np.random.default_rng(8)
     x = rng.choice(np.array([-0.0, 0.0, -1.0], np.float32), size=(4, 6, 6, 3))
     g = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
-    layer = MaxPool2D(2)
+    layer = nn.MaxPool2D(2)
     out = layer.forward(x, training=True)
     expected_out, expected_dx = reference_maxpool(x, g, 2)
     np.testing.assert_array_equal(out, expected_out)  # equal values; which zero max() keeps is numpy's choice
@@ -100,11 +100,11 @@ def test_signed_zeros_tie() -> None:
     assert_bitwise_equal(layer.infer(x), out)
 
 
-def test_floor_mode_drops_trailing_rows_and_cols() -> None:
+def test_floor_mode_drops_trailing_rows_and_cols(nn) -> None:
     rng = np.random.default_rng(2)
     x = rng.standard_normal((2, 7, 5, 3)).astype(np.float32)
     x[:, 6], x[:, :, 4] = 100.0, 100.0  # large values that floor mode must ignore
-    layer = MaxPool2D(3)
+    layer = nn.MaxPool2D(3)
     out = layer.forward(x, training=True)
     assert out.shape == (2, 2, 1, 3)
     assert out.max() < 100.0
@@ -112,19 +112,18 @@ def test_floor_mode_drops_trailing_rows_and_cols() -> None:
     assert not dx[:, 6:].any() and not dx[:, :, 3:].any()
 
 
-@pytest.mark.usefixtures("fast_engine")  # a property of the tuned twin
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_infer_equals_forward_and_keeps_no_backward_state(dtype) -> None:
     rng = np.random.default_rng(3)
     x = make_input("relu", (4, 9, 8, 6), rng, dtype)
-    layer = MaxPool2D(2)
+    layer = fast.MaxPool2D(2)
     assert_bitwise_equal(layer.infer(x), layer.forward(x))
     # infer on another batch between forward and backward must not change the routing
     g = rng.standard_normal((4, 4, 4, 6)).astype(dtype)
     expected_dx = layer.backward(g)
     layer.infer(make_input("normal", (7, 9, 8, 6), rng, dtype))
     assert_bitwise_equal(layer.backward(g), expected_dx)
-    fresh = MaxPool2D(2)
+    fresh = fast.MaxPool2D(2)
     assert_bitwise_equal(fresh.infer(x), reference_maxpool(x, None, 2)[0])
     with pytest.raises(RuntimeError, match="before forward"):
         fresh.backward(g)
@@ -133,16 +132,16 @@ def test_infer_equals_forward_and_keeps_no_backward_state(dtype) -> None:
 @pytest.mark.parametrize("chunk_bytes", [1, 700, 5000])
 def test_chunked_batches_give_the_same_result(chunk_bytes: int) -> None:
     rng = np.random.default_rng(4)
-    layer = MaxPool2D(2)
+    layer = fast.MaxPool2D(2)
     layer.chunk_bytes = chunk_bytes  # one sample per chunk, a few, or a short last chunk
     check_against_reference(layer, make_input("relu", (5, 6, 6, 8), rng), rng)
     x = make_input("small_ints", (5, 6, 6, 8), rng)
     assert_bitwise_equal(layer.infer(x), reference_maxpool(x, None, 2)[0])
 
 
-def test_outputs_are_fresh_arrays_across_calls_and_batch_sizes() -> None:
+def test_outputs_are_fresh_arrays_across_calls_and_batch_sizes(nn) -> None:
     rng = np.random.default_rng(5)
-    layer = MaxPool2D(2)
+    layer = nn.MaxPool2D(2)
     results = []
     for n in (4, 2, 4):  # shapes that change and come back: scratch buffers are reused
         x = make_input("normal", (n, 6, 6, 3), rng)
@@ -157,10 +156,10 @@ def test_outputs_are_fresh_arrays_across_calls_and_batch_sizes() -> None:
         assert_bitwise_equal(dx, expected_dx)
 
 
-def test_dtypes_non_contiguous_inputs_and_empty_batches() -> None:
+def test_dtypes_non_contiguous_inputs_and_empty_batches(nn) -> None:
     rng = np.random.default_rng(6)
     x = make_input("small_ints", (3, 6, 4, 5), rng, np.float64)
-    layer = MaxPool2D(2)
+    layer = nn.MaxPool2D(2)
     strided = np.asfortranarray(x)
     assert_bitwise_equal(layer.forward(strided), reference_maxpool(x, None, 2)[0])
     g32 = np.ones((3, 3, 2, 5), np.float32)
@@ -173,8 +172,8 @@ def test_dtypes_non_contiguous_inputs_and_empty_batches() -> None:
 
 
 @pytest.mark.parametrize("pool", [2, 3])
-def test_numerical_gradient(pool: int) -> None:
+def test_numerical_gradient(nn, pool: int) -> None:
     rng = np.random.default_rng(7)
     shape = (2, 7, 6, 2)
     x = (rng.permutation(int(np.prod(shape))).reshape(shape) * 0.05).astype(np.float64)  # no near-ties
-    assert check_layer_gradients(MaxPool2D(pool), x, rng)["x"] < 1e-6
+    assert check_layer_gradients(nn.MaxPool2D(pool), x, rng)["x"] < 1e-6

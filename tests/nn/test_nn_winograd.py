@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from reference_layers import naive_conv
 
-from tlkit.nn import Conv2D, engine
+from tlkit.nn import fast
 from tlkit.nn.fast import winograd
 
 
@@ -35,8 +35,7 @@ def test_toom_cook_rejects_the_wrong_number_of_points() -> None:
 def test_the_layer_on_4x4_maps_computes_the_correlation_and_its_gradients() -> None:
     """In float64 the Winograd path matches the direct sum to ~1e-12: no tap, sign or padding is off."""
     rng = np.random.default_rng(1)
-    with engine.using("fast"):
-        conv = Conv2D(8, 5, rng=rng)
+    conv = fast.Conv2D(8, 5, rng=rng)
     w = rng.standard_normal((3, 3, 8, 5))
     b = rng.standard_normal(5)
     conv.params["W"], conv.params["b"] = w, b
@@ -62,8 +61,7 @@ def test_the_layer_on_4x4_maps_computes_the_correlation_and_its_gradients() -> N
 def test_float32_rounding_stays_within_a_few_millionths_of_the_scale() -> None:
     """The reason for the chosen points: float32 results within 5e-6 of the output's scale."""
     rng = np.random.default_rng(2)
-    with engine.using("fast"):
-        conv = Conv2D(64, 64, rng=rng)
+    conv = fast.Conv2D(64, 64, rng=rng)
     x = rng.standard_normal((32, 4, 4, 64)).astype(np.float32)
     y = conv.forward(x)
     exact = correlate_same(x.astype(np.float64), conv.params["W"].astype(np.float64))
@@ -73,8 +71,7 @@ def test_float32_rounding_stays_within_a_few_millionths_of_the_scale() -> None:
 def test_a_frozen_layer_reuses_no_stale_filter() -> None:
     """The transformed filter follows in-place updates of W (the optimizer changes W in place)."""
     rng = np.random.default_rng(3)
-    with engine.using("fast"):
-        conv = Conv2D(8, 4, rng=rng)
+    conv = fast.Conv2D(8, 4, rng=rng)
     x = rng.standard_normal((2, 4, 4, 8)).astype(np.float32)
     conv.forward(x)
     conv.params["W"] *= -2.0

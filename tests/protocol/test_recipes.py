@@ -69,8 +69,8 @@ def test_make_config_turns_the_budget_into_epochs():
     assert type(config) is TrainingConfig
     assert (config.epochs, config.batch_size, config.learning_rate, config.seed) == (75, 32, 1e-2, 3)
     ft = make_config("fine_tuning", 100, seed=0)
-    assert isinstance(ft, FineTuningConfig) and ft.warmup_epochs == 8  # 10% of 75, rounded
-    assert make_config("fine_tuning", 20000, seed=0).warmup_epochs == 0  # a one-epoch budget
+    assert isinstance(ft, FineTuningConfig) and ft.resolved_warmup_epochs == 8  # 10% of 75, rounded
+    assert make_config("fine_tuning", 20000, seed=0).resolved_warmup_epochs == 0  # a one-epoch budget
     wd = make_config(get_recipe("from_scratch").replace(config={"weight_decay": 1e-4}), 10, seed=0)
     assert wd.weight_decay == 1e-4
 

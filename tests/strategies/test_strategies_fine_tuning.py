@@ -88,6 +88,35 @@ def test_default_warmup_is_ten_percent(blobs, medium):
         FineTuner(medium, 3).train(X, y, {"epochs": 3, "warmup_epochs": 4})
 
 
+def test_a_one_epoch_fine_tune_trains_the_base(blobs, medium):
+    # The default warm-up never takes every epoch: a 1-epoch run has none, so the base learns.
+    X, y = blobs(n=24)
+    before = medium.state_dict()
+    h = FineTuner(medium, 3, "all").train(X, y, FineTuningConfig(epochs=1))
+    after = medium.state_dict()
+    assert h.trainable_blocks == [["layer1", "layer2", "layer3", "layer4", "head"]]
+    assert all(h.learning_rates[name][0] > 0 for name in medium.get_layer_names())
+    changed = [key for key in before if key.endswith(".W") and not np.array_equal(before[key], after[key])]
+    assert {key.split(".")[0] for key in changed} == set(medium.get_layer_names())
+
+
+@pytest.mark.parametrize("epochs", [1, 2, 3, 9, 10, 15, 16, 25, 100])
+def test_one_default_warm_up_for_config_protocol_and_manager(epochs):
+    from tlkit import TransferLearningManager
+    from tlkit.protocol import get_recipe, make_config
+
+    from_config = FineTuningConfig(epochs=epochs).resolved_warmup_epochs
+    recipe = get_recipe("fine_tuning")
+    n_train = recipe.batch_size * math.ceil(recipe.updates / epochs)  # a budget of exactly `epochs` epochs
+    protocol = make_config(recipe, n_train, seed=0)
+    assert protocol.epochs == epochs
+    rec = TransferLearningManager.recommend_strategy(500, "medium")
+    assert rec.strategy == "fine_tuning"
+    manager = rec.config(epochs=epochs)
+    assert from_config == protocol.resolved_warmup_epochs == manager.resolved_warmup_epochs
+    assert (from_config == 0) == (epochs == 1) and from_config < max(epochs, 2)
+
+
 def test_decay_multipliers(medium):
     ft = FineTuner(medium, 3, "all")
     rates = ft.learning_rates(cfg(learning_rate=0.1))

@@ -38,12 +38,9 @@ def test_a_base_gives_its_architecture_and_shape_never_its_weights():
         FromScratch(pretrained, 4, input_shape=6)
 
 
-def test_the_old_argument_order_still_works_with_a_deprecation_warning():
-    with pytest.warns(DeprecationWarning, match="FromScratch"):
-        old = FromScratch("simple", 6, 3)
-    assert old.input_shape == (6,) and old.num_classes == 3
+def test_only_the_model_and_the_number_of_classes_are_positional():
     with pytest.raises(TypeError, match="positional"):
-        FromScratch("simple", 6, 3, 7)
+        FromScratch("simple", 6, 3)  # input_shape must be named
 
 
 def test_learns_with_the_same_api(blobs):

@@ -1,25 +1,24 @@
-"""The stored study results are well-formed and consistent with themselves.
+"""A data check of the committed study results: well-formed and consistent with themselves.
 
-Checked from first principles: every tips record's interval and wins are recomputed here
-from its per-seed accuracies (mean and Student-t interval by hand), and a learning-curve
-file may call itself complete only when every cell it promises is present on every seed.
+Every tips record's statistics are recomputed from its per-seed accuracies by the code that
+wrote them (``tlkit.protocol.paired_difference``, whose t-quantiles ``tests/protocol/test_stats.py``
+checks), so a hand-edited or stale record fails; and a learning-curve file may call itself
+complete only when every cell it promises is present on every seed.
 """
 
 from __future__ import annotations
 
 import json
-import math
-from pathlib import Path
 
-import numpy as np
 import pytest
 
-RESULTS = Path(__file__).resolve().parents[2] / "studies" / "results"
+from tlkit.protocol import STUDY_RESULTS, paired_difference
+
+RESULTS = STUDY_RESULTS
 TIP_NAMES = {"dropout", "warmup", "gradual_unfreezing", "discriminative_lr", "low_lr",
              "bn_inference_mode", "adabn", "two_phase"}
 TIP_KEYS = {"tip", "task", "n_train", "arm_a", "arm_b", "updates_per_arm", "seeds", "diff_mean", "diff_sd",
             "diff_ci95", "wins"}
-T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
 
 
 def _tips() -> list[dict]:
@@ -52,15 +51,12 @@ def test_tips_differences_are_fractions_and_the_interval_contains_the_mean():
 
 def test_tips_statistics_recomputed_from_the_per_seed_accuracies():
     for r in _tips():
-        a, b = np.array(r["accuracy_a"]), np.array(r["accuracy_b"])
-        assert len(a) == len(b) == len(r["seeds"])
-        d = b - a
-        n = len(d)
-        half = T975[n - 1] * d.std(ddof=1) / math.sqrt(n)
-        assert r["diff_mean"] == pytest.approx(d.mean(), abs=1e-9)
-        assert r["diff_sd"] == pytest.approx(d.std(ddof=1), abs=1e-9)
-        assert r["diff_ci95"] == pytest.approx([d.mean() - half, d.mean() + half], abs=1e-9)
-        assert r["wins"] == int(np.sum(d > 0))
+        assert len(r["accuracy_a"]) == len(r["accuracy_b"]) == len(r["seeds"])
+        d = paired_difference(r["accuracy_a"], r["accuracy_b"])
+        assert r["diff_mean"] == pytest.approx(d.mean, abs=1e-9)
+        assert r["diff_sd"] == pytest.approx(d.sd, abs=1e-9)
+        assert r["diff_ci95"] == pytest.approx(list(d.ci95), abs=1e-9)
+        assert r["wins"] == d.wins
 
 
 def test_every_tip_is_measured_on_both_tasks_at_the_study_budget():

@@ -22,7 +22,7 @@ def test_controls():
         (100, "high", "medium", "feature extraction", "layer1, layer2, layer3, layer4"),
         (100, "low", "medium", "fine-tuning", "layer1, layer2"),
         (5_000, "medium", "deep", "fine-tuning", "layer1, layer2"),
-        (500_000, "low", "medium", "training from scratch", "none"),
+        (500_000, "low", "medium", "from scratch", "none"),
     ],
 )
 def test_the_text_follows_the_controls(size, similarity, architecture, strategy, frozen):

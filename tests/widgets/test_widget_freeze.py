@@ -1,3 +1,5 @@
+import re
+
 import ipywidgets as widgets
 import pytest
 
@@ -21,11 +23,17 @@ def test_one_checkbox_per_block_reflecting_the_model(model):
     assert panel.checkboxes["layer2"].value is False
 
 
+def shown_counts(panel) -> tuple[int, int]:
+    """The trainable and total parameter counts the summary shows (the first two numbers in it)."""
+    trainable, total = (int(n.replace(",", "")) for n in re.findall(r"\d[\d,]*", panel.summary.value)[:2])
+    return trainable, total
+
+
 def test_ticking_a_box_freezes_the_block_and_updates_the_count(model):
     panel = freeze_panel(model)
     counts = model.layer_parameter_counts()
     total = sum(counts.values())
-    assert panel.summary.value == f"Trainable parameters: {total:,} of {total:,} (100%)"
+    assert shown_counts(panel) == (total, total)
 
     panel.checkboxes["layer1"].value = True
     panel.checkboxes["layer2"].value = True
@@ -33,9 +41,7 @@ def test_ticking_a_box_freezes_the_block_and_updates_the_count(model):
     assert not model.is_frozen("layer3")
     trainable = counts["layer3"] + counts["layer4"]
     assert model.count_parameters(trainable_only=True) == trainable
-    assert panel.summary.value == (
-        f"Trainable parameters: {trainable:,} of {total:,} ({100 * trainable / total:.0f}%)"
-    )
+    assert shown_counts(panel) == (trainable, total)
     assert "frozen" in panel.bars["layer1"].value and "trainable" in panel.bars["layer3"].value
 
     panel.checkboxes["layer1"].value = False

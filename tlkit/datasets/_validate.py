@@ -1,5 +1,5 @@
 """Argument checks of the dataset builders (errors name the argument); integers and rngs use
-``tlkit.validation``."""
+``tlkit.argcheck``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numbers
 
 import numpy as np
 
-from ..validation import as_float_array
+from ..argcheck import as_float_array
 
 
 def check_nonneg(value: object, name: str, maximum: float | None = None) -> float:
@@ -25,7 +25,7 @@ def check_images(X: object, name: str = "X", ndims: tuple[int, ...] = (3, 4)) ->
     """Return a finite float32 image batch (N, H, W) or (N, C, H, W), or raise a ValueError.
 
     The values are checked as every array at tlkit's boundary is
-    (:func:`tlkit.validation.as_float_array`: real, finite, within float32's range).
+    (:func:`tlkit.argcheck.as_float_array`: real, finite, within float32's range).
     """
     arr = as_float_array(X, name)
     if arr.ndim not in ndims:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..validation import check_rng
+from ..argcheck import check_rng
 from ._validate import check_images, check_nonneg
 
 FILLS = ("border",)
@@ -213,3 +213,45 @@ class Augmenter:
             keep = rng.random(X.shape[0]) >= self.p
             out[keep] = X[keep]
         return add_noise(out, rng, self.noise_sigma)
+
+
+def checked_augment(augment):
+    """``augment`` with its output checked: same shape as the minibatch, real and finite.
+
+    A broken augmenter is named as the cause (ValueError naming ``augment``) instead of
+    surfacing as a diverged loss or a shape error deep in the network.
+    """
+    if augment is None:
+        return None
+
+    def run(xb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        out = augment(xb, rng)
+        try:
+            arr = np.asarray(out)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"augment returned something that is not an array ({exc})") from exc
+        if arr.dtype.kind not in "biuf":
+            raise ValueError(f"augment must return real numbers; it returned {type(out).__name__} "
+                             f"of dtype {arr.dtype}")
+        if arr.shape != xb.shape:
+            raise ValueError(f"augment returned shape {arr.shape} for a minibatch of shape {xb.shape}; "
+                             "an augmenter must keep the shape")
+        arr = arr.astype(np.float32, copy=False)
+        if not np.all(np.isfinite(arr)):
+            bad = int(arr.size - np.count_nonzero(np.isfinite(arr)))
+            raise ValueError(f"augment returned {bad} NaN or infinite value(s) for a finite minibatch; "
+                             "the augmenter is broken (the training data is fine)")
+        return arr
+
+    return run
+
+
+def channel_adapter(augment, image_input: bool):
+    """Let an augmenter written for (N, H, W) images work on the network's (N, H, W, 1) input."""
+    if augment is None or not image_input:
+        return augment
+
+    def augment_nhwc(xb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return np.asarray(augment(xb[..., 0], rng), dtype=np.float32)[..., None]
+
+    return augment_nhwc

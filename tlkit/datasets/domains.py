@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..validation import check_int, check_rng
+from ..argcheck import check_int, check_rng
 from ._validate import check_images, check_nonneg
 from .augment import random_affine
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..validation import check_int
+from ..argcheck import check_int
 from .domains import in_the_wild
 
 UPSAMPLE = 4  # render at 4x, then count on pixels in 4x4 blocks (like UCI)

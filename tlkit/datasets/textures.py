@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..validation import check_int
+from ..argcheck import check_int
 from ._validate import check_nonneg
 
 TEXTURE_CLASS_NAMES = (

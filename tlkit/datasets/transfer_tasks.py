@@ -17,7 +17,7 @@ from typing import Literal
 
 import numpy as np
 
-from ..validation import check_int
+from ..argcheck import check_int
 from .digits import DIGIT_CLASS_NAMES, load_digits
 from .domains import in_the_wild, xray_style
 from .textures import TEXTURE_CLASS_NAMES, make_textures

@@ -1,8 +1,8 @@
-"""The NumPy neural-network engine: layers, losses, optimizers, initialisers, gradient checks.
+"""The NumPy neural-network engine: layers, blocks, losses, optimizers, initialisers, gradient checks.
 
-The layers here are the readable ones; under the default fast engine, constructing one builds
-its tuned twin from ``tlkit/nn/fast/`` (``tlkit.nn.engine``: ``TLKIT_ENGINE=readable`` or
-``engine.use("readable")`` runs everything on the readable layers).
+The layers here are the readable ones, and ``Conv2D(...)`` is the class in ``conv.py``. Their
+tuned twins live in ``tlkit/nn/fast/`` and run only when asked for by name
+(``tlkit.nn.engine`` says how).
 """
 
 from tlkit.nn import engine
@@ -15,6 +15,7 @@ from tlkit.nn.gradcheck import check_layer_gradients, numerical_gradient
 from tlkit.nn.init import glorot_uniform, he_normal, he_uniform, zeros
 from tlkit.nn.layer import Layer
 from tlkit.nn.losses import log_softmax, one_hot, softmax, softmax_cross_entropy
+from tlkit.nn.network import Block, Network
 from tlkit.nn.optimizers import SGD, Adam, Optimizer, ParamGroup
 from tlkit.nn.pooling import Flatten, GlobalAvgPool2D, MaxPool2D
 
@@ -22,6 +23,7 @@ __all__ = [
     "SGD",
     "Adam",
     "BatchNorm",
+    "Block",
     "Conv2D",
     "Dense",
     "Dropout",
@@ -29,6 +31,7 @@ __all__ = [
     "GlobalAvgPool2D",
     "Layer",
     "MaxPool2D",
+    "Network",
     "Optimizer",
     "ParamGroup",
     "ReLU",

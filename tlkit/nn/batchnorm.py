@@ -23,11 +23,13 @@ The tuned twin (``tlkit/nn/fast/batchnorm.py``) computes the same numbers with f
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
+from tlkit.argcheck import check_int
 from tlkit.nn.layer import Layer
-from tlkit.validation import check_int
 
 
 class BatchNorm(Layer):
@@ -111,3 +113,17 @@ class BatchNorm(Layer):
 
     def __repr__(self) -> str:
         return f"BatchNorm({self.num_features}, momentum={self.momentum}, eps={self.eps})"
+
+
+@contextmanager
+def batchnorm_inference_mode(blocks: Iterable) -> Iterator[None]:
+    """Within the ``with``: every BatchNorm of ``blocks`` normalises with its running statistics."""
+    layers = [layer for block in blocks for _, layer in block.layers if isinstance(layer, BatchNorm)]
+    previous = [layer.use_running_stats for layer in layers]
+    for layer in layers:
+        layer.use_running_stats = True
+    try:
+        yield
+    finally:
+        for layer, value in zip(layers, previous, strict=True):
+            layer.use_running_stats = value

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from tlkit.argcheck import check_int
 from tlkit.nn.init import he_normal
 from tlkit.nn.layer import Layer
-from tlkit.validation import check_int
 
 
 class Dense(Layer):

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from tlkit.validation import check_int, check_rng
+from tlkit.argcheck import check_int, check_rng
 
 __all__ = ["glorot_uniform", "he_normal", "he_uniform", "zeros"]
 

@@ -5,17 +5,11 @@ and any non-trainable state (``buffers``, e.g. BatchNorm's running statistics).
 ``forward`` keeps in ``self`` what ``backward`` needs; ``backward`` takes the
 gradient of the loss with respect to the layer's output and returns the
 gradient with respect to its input.
-
-Constructing a layer asks the engine which class to build (``tlkit/nn/engine.py``): under the
-default ``"fast"`` engine ``Conv2D(...)`` returns its tuned twin from ``tlkit/nn/fast/``, a
-subclass with the same parameters that computes the same function faster.
 """
 
 from __future__ import annotations
 
 import numpy as np
-
-from tlkit.nn import engine
 
 
 def grad_buffer(layer: Layer, key: str) -> np.ndarray:
@@ -32,9 +26,6 @@ def grad_buffer(layer: Layer, key: str) -> np.ndarray:
 
 class Layer:
     """A forward/backward pair with the state it needs (CS231n style)."""
-
-    def __new__(cls, *args: object, **kwargs: object) -> Layer:
-        return super().__new__(engine.layer_class(cls))
 
     def __init__(self) -> None:
         self.params: dict[str, np.ndarray] = {}

@@ -60,15 +60,9 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float
     n, k = logits.shape
     labels = _check_labels(labels, n, k)
     rows = np.arange(n)
-    z = logits - logits.max(axis=1, keepdims=True)
-    picked = z[rows, labels]
-    grad = np.exp(z, out=z)  # z is not needed any more: exp in place
-    sum_exp = grad.sum(axis=1)
-    # -log p[y] = log(sum exp z) - z[y]; the sum divided by n is what np.mean computes
-    per_example = np.log(sum_exp)
-    per_example -= picked
-    loss = float(per_example.sum() / n)
-    grad /= sum_exp[:, None]
-    grad[rows, labels] -= 1
-    grad /= n
+    log_probs = log_softmax(logits)                # stable: shifted by each row's maximum
+    loss = float(-log_probs[rows, labels].mean())  # mean of -log p[y]
+    grad = np.exp(log_probs)                       # softmax(logits) ...
+    grad[rows, labels] -= 1                        # ... minus one_hot(labels) ...
+    grad /= n                                      # ... for the mean over the batch
     return loss, grad

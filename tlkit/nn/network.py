@@ -1,41 +1,34 @@
 """A network of named blocks: the unit of freezing and of per-layer learning rates.
 
 ``Network`` is a stack of :class:`Block` objects (``layer1 ... layerN`` for a
-pretrained base, then ``head``). A block is either trainable or frozen, with
-the Keras semantics:
+pretrained base, then ``head``). The public API calls these blocks "layers"
+(``get_layer_names()``, ``freeze(["layer2"])``); inside the engine a block is a named
+sequence of layers (conv, batchnorm, relu, ...), listed in ``Block.layers``. A block is
+either trainable or frozen, with the Keras semantics:
 
 * a frozen block gets no weight gradient and no update;
 * a frozen block runs in inference mode even while the network trains, so its
   BatchNorm uses (and never changes) its running statistics;
 * backward stops at the lowest trainable block: nothing below it is computed.
+
+This is the readable engine; ``tlkit/nn/fast/network.py`` runs the same blocks faster.
 """
 
 from __future__ import annotations
 
-import functools
-import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
-from . import engine
-from .fast.inference import InferencePlan, execution_order
 from .layer import Layer
 from .optimizers import ParamGroup
-
-# Layer outputs per chunk in inference (Network.infer): small enough that a chunk's activations
-# stay in the CPU cache from one layer to the next (the timings: benchmarks/README.md).
-INFER_CHUNK_FLOATS = 1 << 19
-
-
-def _run_infer(layers: list[Layer], x: np.ndarray) -> np.ndarray:
-    for layer in layers:
-        x = layer.infer(x)
-    return x
+from .state import check_state_dict
 
 
 class Block:
     """A named, freezable sequence of layers, e.g. ``layer3`` = conv, batchnorm, relu, pool."""
+
+    engine = "readable"
 
     def __init__(self, name: str, layers: list[tuple[str, Layer]]) -> None:
         self.name = name
@@ -44,32 +37,28 @@ class Block:
         self._ran: list[Layer] = []  # the layers in the order the last forward ran them
 
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+        """Every layer in order; in training mode only if the block is trainable (else inference mode)."""
         layer_training = training and self.trainable
-        layers = [layer for _, layer in self.layers]
-        self._ran = execution_order(layers) if engine.name() == "fast" else layers
+        self._ran = [layer for _, layer in self.layers]
         for layer in self._ran:
             x = layer.forward(x, layer_training)
         return x
 
     def infer(self, x: np.ndarray) -> np.ndarray:
-        """Inference-mode output when no backward will follow (see ``inference_plan``)."""
-        return self.inference_plan()(x)
-
-    def inference_plan(self) -> Callable[[np.ndarray], np.ndarray]:
-        """The block's inference steps with the current weights: each layer's ``infer`` in order on
-        the readable engine; on the fast engine, BatchNorms folded and ReLUs after the pools
-        (tlkit/nn/fast/inference.py)."""
+        """Inference-mode output when no backward will follow (prediction, features, frozen blocks
+        below every trainable one): each layer's ``infer``, nothing kept for a backward."""
         self._ran = []  # what the layers keep will belong to an older forward: no backward from here
-        layers = [layer for _, layer in self.layers]
-        return InferencePlan(layers) if engine.name() == "fast" else functools.partial(_run_infer, layers)
+        for _, layer in self.layers:
+            x = layer.infer(x)
+        return x
 
     def backward(self, grad: np.ndarray, need_input_grad: bool) -> np.ndarray | None:
+        """The layers of the last forward in reverse order; parameter gradients only if trainable."""
         ran = self._ran
         if not ran:
             raise RuntimeError(f"block {self.name!r}: backward needs a forward first (its last pass was inference)")
         for index in range(len(ran) - 1, -1, -1):
-            layer = ran[index]
-            grad = layer.backward(
+            grad = ran[index].backward(
                 grad,
                 need_input_grad=need_input_grad or index > 0,
                 need_param_grads=self.trainable,
@@ -107,6 +96,8 @@ class Block:
 class Network:
     """Blocks applied in order; ``backward`` stops at the lowest trainable block."""
 
+    engine = "readable"
+
     def __init__(self, blocks: list[Block]) -> None:
         names = [block.name for block in blocks]
         if len(set(names)) != len(names):
@@ -123,59 +114,36 @@ class Network:
     def block_names(self) -> list[str]:
         return [block.name for block in self.blocks]
 
+    def extended(self, *blocks: Block) -> Network:
+        """A network of the same kind (same engine) running these blocks, then ``blocks``:
+        the same block objects, so freezing or training one changes it in both."""
+        return type(self)(self.blocks + list(blocks))
+
+    def upto(self, name: str) -> Network:
+        """A network of the same kind running the blocks up to and including block ``name``."""
+        return type(self)(self.blocks[: self.block_names.index(name) + 1])
+
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        """Output of every block; in training, the frozen blocks below the lowest trainable one
-        take the inference fast path, since backward never reaches them."""
-        lowest = self.lowest_trainable_index() if training else 0
-        frozen = len(self.blocks) if lowest is None else lowest
-        if frozen:
-            x = self._infer_blocks(self.blocks[:frozen], x)
-        for block in self.blocks[frozen:]:
-            x = block.forward(x, training)
+        """Output of every block. In training, the frozen blocks below the lowest trainable one run
+        in inference mode (``Block.infer``): backward never reaches them, so they keep nothing."""
+        below = self.frozen_below(training)
+        for index, block in enumerate(self.blocks):
+            x = block.infer(x) if index < below else block.forward(x, training)
         return x
 
-    def infer(self, x: np.ndarray, chunk_size: int | None = None) -> np.ndarray:
-        """Inference-mode output with nothing kept for backward: prediction and features.
-
-        The batch goes through the whole network one chunk at a time: a chunk's activations
-        and im2col matrices stay in the CPU cache from one layer to the next, where a batch of
-        256 would go out to memory at every layer (benchmarks/README.md). ``chunk_size``
-        defaults to what keeps about 2 MB of layer outputs per chunk.
-        """
-        return self._infer_blocks(self.blocks, x, chunk_size)
-
-    def _infer_blocks(self, blocks: list[Block], x: np.ndarray, chunk_size: int | None = None) -> np.ndarray:
-        """``blocks`` in inference mode, chunk by chunk (``infer``, and the frozen blocks of a training forward)."""
-        chunk_size = chunk_size or self.inference_chunk_size(x.shape[1:], blocks)
-        plans = [block.inference_plan() for block in blocks]  # BatchNorms folded once per call
-        if len(x) <= chunk_size:
-            return self._infer_chunk(plans, x)
-        first = self._infer_chunk(plans, x[:chunk_size])
-        out = np.empty((len(x), *first.shape[1:]), dtype=first.dtype)
-        out[:chunk_size] = first
-        for start in range(chunk_size, len(x), chunk_size):
-            out[start:start + chunk_size] = self._infer_chunk(plans, x[start:start + chunk_size])
-        return out
-
-    def inference_chunk_size(self, sample_shape: tuple[int, ...], blocks: list[Block] | None = None) -> int:
-        """A power of two (16 to 1024) of samples whose layer outputs (in ``blocks``, by default all)
-        add up to ~512K floats."""
-        floats_per_sample = 0
-        try:
-            for block in self.blocks if blocks is None else blocks:
-                for _, layer in block.layers:
-                    sample_shape = layer.output_shape(sample_shape)
-                    floats_per_sample += math.prod(sample_shape)
-        except (ValueError, IndexError, TypeError):
-            return 64  # a shape the layers reject: the forward will say what is wrong
-        fitting = INFER_CHUNK_FLOATS // max(floats_per_sample, 1)
-        return int(min(max(2 ** int(math.log2(max(fitting, 1))), 16), 1024))
-
-    @staticmethod
-    def _infer_chunk(plans: list[Callable[[np.ndarray], np.ndarray]], x: np.ndarray) -> np.ndarray:
-        for plan in plans:
-            x = plan(x)
+    def infer(self, x: np.ndarray) -> np.ndarray:
+        """Inference-mode output with nothing kept for backward: prediction and features."""
+        for block in self.blocks:
+            x = block.infer(x)
         return x
+
+    def frozen_below(self, training: bool) -> int:
+        """How many blocks a forward may run in inference mode: in training, those below the lowest
+        trainable block (all of them if none trains); outside training, none."""
+        if not training:
+            return 0
+        lowest = self.lowest_trainable_index()
+        return len(self.blocks) if lowest is None else lowest
 
     def lowest_trainable_index(self) -> int | None:
         for index, block in enumerate(self.blocks):
@@ -207,37 +175,16 @@ class Network:
             if block.trainable or not trainable_only
         )
 
+    def named_arrays(self) -> dict[str, np.ndarray]:
+        """Every parameter and buffer by its state-dict key ``"<block>.<layer>.<name>"`` (no copies)."""
+        return {f"{block.name}.{key}": value for block in self.blocks for key, value in block.named_arrays()}
+
     def state_dict(self) -> dict[str, np.ndarray]:
-        return {
-            f"{block.name}.{key}": value.copy()
-            for block in self.blocks
-            for key, value in block.named_arrays()
-        }
+        return {key: value.copy() for key, value in self.named_arrays().items()}
 
     def load_state_dict(self, state: dict[str, np.ndarray], strict: bool = True) -> None:
-        own = {f"{block.name}.{key}": value for block in self.blocks for key, value in block.named_arrays()}
-        if strict:
-            missing = sorted(set(own) - set(state))
-            unexpected = sorted(set(state) - set(own))
-            if missing or unexpected:
-                raise ValueError(
-                    f"state dict does not match the network: missing keys {missing[:5]}, "
-                    f"unexpected keys {unexpected[:5]}"
-                )
-        # Every entry is checked before any is assigned, so a failed load changes nothing.
-        loaded = {}
-        for key, target in own.items():
-            if key not in state:
-                continue
-            value = np.asarray(state[key])
-            if value.shape != target.shape:
-                raise ValueError(
-                    f"state dict entry {key!r} has shape {value.shape}; the network expects {target.shape}"
-                )
-            if not np.issubdtype(value.dtype, np.number) or np.iscomplexobj(value):
-                raise ValueError(f"state dict entry {key!r} must hold real numbers; got dtype {value.dtype}")
-            if not np.all(np.isfinite(value)):
-                raise ValueError(f"state dict entry {key!r} holds NaN or infinite values; all must be finite")
-            loaded[key] = value
-        for key, value in loaded.items():
+        """Load parameters and buffers, all or nothing: every entry is checked first
+        (:func:`tlkit.nn.state.check_state_dict`), so a failed load changes nothing."""
+        own = self.named_arrays()
+        for key, value in check_state_dict(state, self, strict).items():
             own[key][...] = value  # in place: optimizers and views keep pointing at the same arrays

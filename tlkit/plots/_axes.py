@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .. import strategy_rule
+
 #: One colour per strategy, the same in every figure of the course.
 STRATEGY_COLORS = {
     "feature_extraction": "tab:blue",
@@ -13,9 +15,7 @@ STRATEGY_COLORS = {
     "from_scratch": "tab:green",
 }
 STRATEGY_LABELS = {
-    "feature_extraction": "feature extraction",
-    "fine_tuning": "fine-tuning",
-    "from_scratch": "from scratch",
+    **strategy_rule.STRATEGY_LABELS,
     "from_scratch_augmented": "from scratch + augmentation",  # the study's extra baselines
     "raw_pixels": "raw pixels (softmax regression)",
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..pretrained import base_of
 from ._axes import get_ax
 
 COLORS = {"input": "#e6e6e6", "frozen": "#b9d3ee", "trainable": "#ffd59a", "head": "#b5e3b5"}
@@ -35,9 +36,7 @@ def architecture_rows(model) -> list[dict]:
 
     ``model`` is a PretrainedModel, or a strategy (its base and then its new ``head``).
     """
-    base = model.base if hasattr(model, "base") and hasattr(model, "head") else model
-    if not (hasattr(base, "network") and hasattr(base, "input_shape")):
-        raise TypeError(f"model must be a tlkit PretrainedModel or a strategy; got {type(model).__name__}")
+    base = base_of(model)
     shape = tuple(base.input_shape) + ((1,) if len(base.input_shape) == 2 else ())
     rows = [{"name": "input", "layers": ["image" if len(base.input_shape) == 2 else "vector"],
              "shape": shape, "params": 0, "state": "input"}]

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .. import strategy_rule
 from ._axes import STRATEGY_COLORS, get_axes, strategy_color, strategy_label
 
 RESULT_KEYS = ("task", "strategy", "n_train", "seed", "accuracy")
@@ -161,8 +162,6 @@ def winner_table(results, similarity: Mapping | None = None) -> dict[tuple[str, 
     ``"similarity"`` key, else its task name). Values: ``{"winner", "accuracy", "rule",
     "agrees", "means"}``.
     """
-    from .. import strategy_rule
-
     rows = check_results(results)
     groups: dict[tuple[str, int, str], list[float]] = defaultdict(list)
     for row in rows:
@@ -196,8 +195,6 @@ def plot_winner_map(results, similarity: Mapping | None = None, ax=None):
     ``results`` and ``similarity`` as in :func:`winner_table`. Returns the two Axes.
     """
     from matplotlib.patches import Patch, Rectangle
-
-    from .. import strategy_rule
 
     table = winner_table(results, similarity)
     sims = [s for s in strategy_rule.SIMILARITIES if any(k[0] == s for k in table)]

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..nn import Flatten
+from ..pretrained import base_of
 from ._axes import get_ax, get_axes, hide_ticks, mosaic
-
-
-def _base_of(model):
-    """A PretrainedModel from a model or a strategy (its ``base``)."""
-    base = model.base if hasattr(model, "base") and not hasattr(model, "get_feature_size") else model
-    if not (hasattr(base, "network") and hasattr(base, "get_layer_names")):
-        raise TypeError(f"model must be a tlkit PretrainedModel or a strategy; got {type(model).__name__}")
-    return base
 
 
 def _block(base, layer: str):
@@ -30,7 +24,7 @@ def filter_images(model, layer: str = "layer1", in_channel: int | None = None,
     For a dense block whose input is a square image flattened (e.g. 64 = 8x8), each unit's
     weights are reshaped back into an image.
     """
-    base = _base_of(model)
+    base = base_of(model)
     block = _block(base, layer)
     weight = None
     for _, lay in block.layers:
@@ -87,9 +81,7 @@ def plot_filters(model, layer: str = "layer1", in_channel: int | None = None, ma
 
 def feature_maps(model, image, layers=None) -> dict[str, np.ndarray]:
     """Each block's output for one image, in inference mode, as (channels, H, W) (before any flatten)."""
-    from ..nn import Flatten
-
-    base = _base_of(model)
+    base = base_of(model)
     if len(base.input_shape) != 2:
         raise ValueError(
             f"feature maps need an image model; this model takes vectors of shape {base.input_shape}"
@@ -123,7 +115,7 @@ def plot_feature_maps(model, image, layers=None, max_maps: int = 8, ax=None):
     more abstract patterns on smaller maps. ``ax``: 1 + len(layers) Axes. Returns the Axes.
     """
     maps = feature_maps(model, image, layers)
-    base = _base_of(model)
+    base = base_of(model)
     batch, _ = base.to_network_input(image, "image")
     axes = get_axes(ax, 1 + len(maps), figsize=(2.2 + 2.6 * len(maps), 2.8))
     axes[0].imshow(batch[0, ..., 0], cmap="gray_r", interpolation="nearest")

@@ -22,7 +22,7 @@ from .recipes import (
 )
 from .records import STUDY_RESULTS, load_meta, load_records, save_records
 from .rule_check import RuleVerdict, judge_choice, judge_rule
-from .selection import Selection, select, stratified_folds, train_validation_split
+from .selection import Selection, select, stratified_folds, stratified_indices, train_validation_split
 from .stats import PairedDifference, format_difference, paired_difference, regret, ties_within
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "save_records",
     "select",
     "stratified_folds",
+    "stratified_indices",
     "ties_within",
     "train_validation_split",
     "updates_done",

@@ -25,11 +25,12 @@ from typing import Any
 
 import numpy as np
 
+from ..argcheck import check_choice, check_int, check_positive
 from ..config import FineTuningConfig, TrainingConfig
 from ..history import TrainingHistory
-from ..validation import check_choice, check_int, check_positive
-
-STRATEGY_NAMES = ("feature_extraction", "fine_tuning", "from_scratch")
+from ..pretrained import check_base
+from ..strategies import FeatureExtractor, FineTuner, FromScratch
+from ..strategy_rule import STRATEGIES
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class Recipe:
     strategy_kwargs: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        check_choice(self.strategy, "strategy", STRATEGY_NAMES)
+        check_choice(self.strategy, "strategy", STRATEGIES)
         check_positive(self.learning_rate, "learning_rate")
         check_int(self.batch_size, "batch_size", 1)
         check_int(self.updates, "updates", 1)
@@ -103,25 +104,17 @@ def epochs_for_updates(updates: int, n_train: int, batch_size: int) -> int:
     return max(1, math.ceil(updates / math.ceil(n_train / batch_size)))
 
 
-def warmup_epochs_for(epochs: int) -> int:
-    """The protocol's warm-up: 10% of the epochs, at least one, none for a one-epoch budget."""
-    return 0 if epochs == 1 else max(1, round(0.1 * epochs))
-
-
 def make_config(recipe, n_train: int, *, seed: int) -> TrainingConfig | FineTuningConfig:
     """The recipe's config for ``n_train`` examples: epochs from the update budget.
 
-    Fine-tuning's warm-up (head only) is 10% of the epochs, at least one, and none when
-    the whole budget is a single epoch (it would leave nothing to fine-tune), unless the
-    recipe's config sets ``warmup_epochs``.
+    Fine-tuning's warm-up (head only) is the config's default
+    (:func:`tlkit.config.default_warmup_epochs`) unless the recipe's config sets ``warmup_epochs``.
     """
     recipe = _recipe(recipe)
     epochs = epochs_for_updates(recipe.updates, n_train, recipe.batch_size)
     settings = {"epochs": epochs, "learning_rate": recipe.learning_rate,
                 "batch_size": recipe.batch_size, "seed": check_int(seed, "seed", 0), **recipe.config}
     if recipe.strategy == "fine_tuning":
-        if settings.get("warmup_epochs") is None:
-            settings["warmup_epochs"] = warmup_epochs_for(epochs)
         return FineTuningConfig(**settings)
     return TrainingConfig(**settings)
 
@@ -132,9 +125,6 @@ def build_strategy(recipe, base, num_classes: int, *, seed: int = 0):
     For ``from_scratch`` only the base's architecture and input shape are used: the
     weights are random (``seed``).
     """
-    from ..strategies import FeatureExtractor, FineTuner, FromScratch
-    from ..strategies.classifier import check_base
-
     recipe = _recipe(recipe)
     check_base(base)
     kwargs = dict(recipe.strategy_kwargs)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
-import tlkit
+from ..atomic_write import write_atomically
 
-#: Where the research scripts of ``studies/`` write their results (and the notebooks read them).
-STUDY_RESULTS: Path = Path(tlkit.__file__).resolve().parents[1] / "studies" / "results"
+#: Where the research scripts of ``studies/`` write their results (and the notebooks read them):
+#: the ``results`` folder of the ``studies`` package, which sits next to ``tlkit`` in the
+#: repository, in the student bundle and in an installed copy (``studies`` ships its results
+#: as package data, see pyproject.toml).
+STUDY_RESULTS: Path = Path(__file__).resolve().parents[2] / "studies" / "results"
 
 
 def _plain(value):
@@ -31,12 +33,8 @@ def save_records(path, records: list[dict], meta: dict) -> None:
         raise TypeError(f"records must be a list of dicts; got {type(records).__name__}")
     if not isinstance(meta, dict):
         raise TypeError(f"meta must be a dict; got {type(meta).__name__}")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps({"meta": meta, "records": records}, indent=1, default=_plain) + "\n"
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    write_atomically(path, text)
 
 
 def _load(path) -> dict:

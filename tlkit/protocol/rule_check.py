@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ..strategy_rule import choose_strategy
 from .stats import regret, ties_within
 
 
@@ -47,6 +48,4 @@ def judge_rule(scores: Mapping[str, float], dataset_size: int, task_similarity: 
     ``scores`` maps strategy names (``"feature_extraction"``, ``"fine_tuning"``,
     ``"from_scratch"``) to measured accuracies (fractions); it must include the rule's choice.
     """
-    from ..strategy_rule import choose_strategy
-
     return judge_choice(scores, choose_strategy(dataset_size, task_similarity), band=band)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..validation import check_int
+from ..argcheck import check_int
 from .stats import ties_within
 
 
@@ -31,6 +31,21 @@ def _check_fraction(fraction) -> float:
     return float(fraction)
 
 
+def stratified_indices(labels: np.ndarray, fraction: float, rng: np.random.Generator, *,
+                       min_held_out: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``(kept, held_out)`` indices, sorted: about ``fraction`` of every class held out (rounded,
+    and at least ``min_held_out`` of a class with two examples or more), and at least one example
+    of every class kept. The one stratified split of the course: the manager's test split and
+    the protocol's validation split."""
+    kept, held_out = [], []
+    for label in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == label))
+        n_held = min(len(members) - 1, max(min_held_out, int(np.floor(fraction * len(members) + 0.5))))
+        held_out.extend(members[:n_held])
+        kept.extend(members[n_held:])
+    return np.sort(np.array(kept, dtype=np.int64)), np.sort(np.array(held_out, dtype=np.int64))
+
+
 def train_validation_split(X, y, *, fraction: float = 0.2, seed: int = 0):
     """``(X_tr, y_tr, X_val, y_val)``: about ``fraction`` of every class held out for validation.
 
@@ -45,21 +60,15 @@ def train_validation_split(X, y, *, fraction: float = 0.2, seed: int = 0):
         raise ValueError(f"X and y have different lengths: {len(X)} samples, {len(labels)} labels")
     rng = np.random.default_rng(check_int(seed, "seed", 0))
     classes = np.unique(labels)
-    train, val = [], []
-    for label in classes:
-        members = rng.permutation(np.flatnonzero(labels == label))
-        n_val = min(len(members) - 1, max(1, int(np.floor(fraction * len(members) + 0.5))))
-        val.extend(members[:n_val])
-        train.extend(members[n_val:])
-    if len(val) < len(classes):
+    train_idx, val_idx = stratified_indices(labels, fraction, rng, min_held_out=1)
+    if len(val_idx) < len(classes):
         counts = {int(c) if np.issubdtype(type(c), np.integer) else c: int(np.sum(labels == c))
                   for c in classes}
         raise ValueError(
-            f"train_validation_split: the validation part would hold {len(val)} examples for "
+            f"train_validation_split: the validation part would hold {len(val_idx)} examples for "
             f"{len(classes)} classes (examples per class: {counts}); every class needs at least "
             "2 examples (one to train on, one to validate on)"
         )
-    train_idx, val_idx = np.sort(np.array(train, dtype=np.int64)), np.sort(np.array(val, dtype=np.int64))
     return X[train_idx], labels[train_idx], X[val_idx], labels[val_idx]
 
 

@@ -4,11 +4,11 @@ All three share one API (``train``, ``predict``, ``predict_proba``, ``evaluate``
 ``score``) and one training loop (:mod:`tlkit.training`).
 """
 
-from .classifier import StrategyBase
 from .discriminative import discriminative_multipliers
 from .feature_extraction import FeatureExtractor
 from .fine_tuning import FineTuner
 from .from_scratch import FromScratch, random_base
+from .strategy import StrategyBase
 from .unfreezing import UnfreezeSchedule
 
 __all__ = [

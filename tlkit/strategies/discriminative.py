@@ -18,8 +18,8 @@ Three recipes, over the blocks being fine-tuned (the *unfrozen* ones, bottom to 
 
 from __future__ import annotations
 
+from ..argcheck import check_choice, check_positive
 from ..config import DISCRIMINATIVE
-from ..validation import check_choice, check_positive
 
 ULMFIT_FACTOR = 2.6
 DECAY_EARLY, DECAY_MIDDLE, DECAY_TOP = 0.01, 0.1, 1.0

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..argcheck import check_int
 from ..config import TrainingConfig, as_config
 from ..history import TrainingHistory
 from ..nn.network import Network
-from ..validation import check_int
-from .classifier import StrategyBase
+from .strategy import StrategyBase
 
 
 class FeatureExtractor(StrategyBase):

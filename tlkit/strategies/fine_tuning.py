@@ -27,11 +27,12 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 
+from ..argcheck import check_choice, check_layer_name, check_positive
 from ..config import FineTuningConfig, as_config
 from ..history import TrainingHistory
-from ..validation import check_choice, check_layer_name, check_positive
-from .classifier import StrategyBase, batchnorm_inference_mode
+from ..nn.batchnorm import batchnorm_inference_mode
 from .discriminative import discriminative_multipliers
+from .strategy import StrategyBase
 from .unfreezing import UnfreezeSchedule
 
 BN_MODES = ("frozen", "train")

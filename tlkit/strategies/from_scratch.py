@@ -8,22 +8,23 @@ task it can win (negative transfer).
 
 from __future__ import annotations
 
-import warnings
-
 from ..config import TrainingConfig, as_config
 from ..history import TrainingHistory
-from ..pretrained import PretrainedModel, normalise_input_shape
-from .classifier import StrategyBase, check_base
+from ..pretrained import PretrainedModel, check_base, normalise_input_shape
+from .strategy import StrategyBase
 
 
-def random_base(architecture: str = "medium", input_shape=None, seed: int = 0) -> PretrainedModel:
-    """A model with the blocks of ``PretrainedModel(architecture, input_shape)``, randomly initialised.
+def random_base(architecture: str = "medium", input_shape=None, seed: int = 0,
+                engine: str | None = None) -> PretrainedModel:
+    """A model with the blocks of ``PretrainedModel(architecture, input_shape)``, randomly initialised,
+    on ``engine`` (None: ``tlkit.nn.engine``'s default).
 
     Nothing is pretrained (``model.source["kind"] == "random initialisation"``).
     """
     source = {"kind": "random initialisation", "note": "no pretraining: the baseline"}
     # _from_parts checks seed before the generator is made from it
-    return PretrainedModel._from_parts(architecture, input_shape, source, seed=seed, init_seed=[seed, 1])
+    return PretrainedModel._from_parts(architecture, input_shape, source, seed=seed, init_seed=[seed, 1],
+                                       engine=engine)
 
 
 class FromScratch(StrategyBase):
@@ -32,8 +33,7 @@ class FromScratch(StrategyBase):
     ``FromScratch(base_or_architecture, num_classes, *, input_shape=None, seed=0,
     hidden_units=None, dropout=0.0, feature_dropout=0.0)``: the first argument is a
     ``PretrainedModel`` (its architecture and input shape are used, never its weights) or an
-    architecture name with ``input_shape``. The old order ``FromScratch(architecture,
-    input_shape, num_classes)`` still works, with a DeprecationWarning.
+    architecture name with ``input_shape``.
 
     Same API as the transfer strategies: ``train``, ``predict``, ``predict_proba``, ``score``.
     Every block starts trainable; freezing one (``model.base.freeze(["layer1"])``) keeps
@@ -44,21 +44,10 @@ class FromScratch(StrategyBase):
 
     name = "from_scratch"
 
-    def __init__(self, base_or_architecture, num_classes: int, *legacy, input_shape=None,
+    def __init__(self, base_or_architecture, num_classes: int, *, input_shape=None,
                  seed: int = 0, hidden_units: int | None = None, dropout: float = 0.0,
                  feature_dropout: float = 0.0) -> None:
-        if legacy:
-            if len(legacy) > 1 or input_shape is not None:
-                raise TypeError(
-                    "FromScratch takes (base_or_architecture, num_classes) positionally and the "
-                    f"rest by keyword; got {2 + len(legacy)} positional arguments"
-                )
-            warnings.warn(
-                "FromScratch(architecture, input_shape, num_classes) is deprecated; write "
-                "FromScratch(architecture, num_classes, input_shape=...) or FromScratch(base, num_classes)",
-                DeprecationWarning, stacklevel=2,
-            )
-            input_shape, num_classes = num_classes, legacy[0]
+        engine = None
         if isinstance(base_or_architecture, str):
             architecture = base_or_architecture
         else:
@@ -68,8 +57,8 @@ class FromScratch(StrategyBase):
                     f"input_shape {input_shape!r} contradicts the base's input shape {model.input_shape}; "
                     "give one or the other"
                 )
-            architecture, input_shape = model.architecture, model.input_shape
-        super().__init__(random_base(architecture, input_shape, seed), num_classes,
+            architecture, input_shape, engine = model.architecture, model.input_shape, model.network.engine
+        super().__init__(random_base(architecture, input_shape, seed, engine), num_classes,
                          hidden_units=hidden_units, dropout=dropout,
                          feature_dropout=feature_dropout, seed=seed)
 

@@ -10,8 +10,8 @@
 
 from __future__ import annotations
 
+from ..argcheck import check_int
 from ..callbacks import Callback
-from ..validation import check_int
 
 
 class UnfreezeSchedule(Callback):

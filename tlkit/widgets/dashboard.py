@@ -20,6 +20,8 @@ import time
 import ipywidgets as widgets
 
 from ..callbacks import Callback
+from ..plots.history import plot_history
+from ..protocol import train_validation_split
 from ._common import Panel, PanelBox, escape
 
 CURVE_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
@@ -92,8 +94,6 @@ class TrainingDashboard(Panel):
         if validation_fraction is not None:
             if validation_data is not None:
                 raise ValueError("give validation_data or validation_fraction, not both; got both")
-            from ..protocol import train_validation_split
-
             # validation carved out of the training examples: the test split stays untouched
             X, y, X_val, y_val = train_validation_split(X, y, fraction=validation_fraction, seed=seed)
             validation_data = (X_val, y_val)
@@ -213,8 +213,6 @@ class TrainingDashboard(Panel):
         if not self._curves.get("loss") or (not force and now - self._last_draw < self.min_redraw_interval):
             return
         from matplotlib.figure import Figure
-
-        from ..plots.history import plot_history
 
         figure = Figure(figsize=(8.5, 2.8))
         axes = plot_history(self.curves, ax=figure.subplots(1, 2), title=self.title)

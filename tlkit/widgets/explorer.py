@@ -7,6 +7,10 @@ import re
 
 import ipywidgets as widgets
 
+from .. import strategy_rule
+from ..architectures import ARCHITECTURES, check_architecture
+from ..manager import TransferLearningManager
+from ..strategy_rule import STRATEGY_LABELS, check_similarity
 from ._common import Panel, PanelBox, escape
 
 MAX_SIZE = 1_000_000
@@ -16,8 +20,6 @@ SIMILARITY_OPTIONS = [
     ("medium: a shifted domain", "medium"),
     ("low: a different task", "low"),
 ]
-STRATEGY_NAMES = {"feature_extraction": "feature extraction", "fine_tuning": "fine-tuning",
-                  "from_scratch": "training from scratch"}
 CELL_COLORS = {"feature_extraction": "#cfe2f3", "fine_tuning": "#fde2c0", "from_scratch": "#d5ecd4"}
 
 
@@ -34,15 +36,11 @@ def same_position(slider_value: float, size: float) -> bool:
 
 
 def _recommend(dataset_size: int, similarity: str, architecture: str):
-    from ..manager import TransferLearningManager
-
     return TransferLearningManager.recommend_strategy(dataset_size, similarity, architecture)
 
 
 def _rule_table(size_category: str, similarity: str) -> str:
     """The size x similarity table of the rule, the current cell outlined."""
-    from .. import strategy_rule
-
     head = "".join(f"<th style='padding:2px 6px'>{s} similarity</th>" for s in strategy_rule.SIMILARITIES)
     bounds = {"small": "&lt; 1,000", "medium": "1,000-9,999", "large": "&ge; 10,000"}
     rows = []
@@ -54,7 +52,7 @@ def _rule_table(size_category: str, similarity: str) -> str:
             style = (f"padding:2px 6px;background:{CELL_COLORS[cell.strategy]};"
                      + ("outline:3px solid #c00;font-weight:bold" if here else ""))
             freeze = f" (freeze {cell.freeze:.0%})" if cell.strategy == "fine_tuning" else ""
-            cells.append(f"<td style='{style}'>{STRATEGY_NAMES[cell.strategy]}{freeze}</td>")
+            cells.append(f"<td style='{style}'>{STRATEGY_LABELS[cell.strategy]}{freeze}</td>")
         rows.append(f"<tr><th style='padding:2px 6px;text-align:left'>{category.replace('_', ' ')} "
                     f"({bounds[category]})</th>{''.join(cells)}</tr>")
     return (f"<table style='border-collapse:separate;border-spacing:2px;font-size:12px'>"
@@ -74,10 +72,8 @@ class StrategyExplorer(Panel):
     def __init__(self, dataset_size: int = 100, similarity: str = "high", architecture: str = "medium") -> None:
         if isinstance(dataset_size, bool) or not isinstance(dataset_size, int) or not 1 <= dataset_size <= MAX_SIZE:
             raise ValueError(f"dataset_size must be an integer in 1..{MAX_SIZE:,}; got {dataset_size!r}")
-        if similarity not in [v for _, v in SIMILARITY_OPTIONS]:
-            raise ValueError(f"similarity must be 'high', 'medium' or 'low'; got {similarity!r}")
-        if architecture not in ("simple", "medium", "deep"):
-            raise ValueError(f"architecture must be 'simple', 'medium' or 'deep'; got {architecture!r}")
+        check_similarity(similarity, "similarity")
+        check_architecture(architecture)
         self._syncing = False
         self.size_slider = widgets.FloatLogSlider(
             value=slider_position(dataset_size), base=10, min=0, max=math.log10(MAX_SIZE), step=LOG_STEP,
@@ -88,7 +84,7 @@ class StrategyExplorer(Panel):
                                                layout=widgets.Layout(width="200px"))
         self.similarity = widgets.Dropdown(options=SIMILARITY_OPTIONS, value=similarity,
                                            description="similarity", layout=widgets.Layout(width="420px"))
-        self.architecture = widgets.Dropdown(options=["simple", "medium", "deep"], value=architecture,
+        self.architecture = widgets.Dropdown(options=list(ARCHITECTURES), value=architecture,
                                              description="model")
         self.output = widgets.HTML()
         self.recommendation = None
@@ -152,7 +148,7 @@ class StrategyExplorer(Panel):
         color = CELL_COLORS.get(rec.strategy, "#eee")
         self.output.value = (
             f"<div style='border-left:6px solid {color};padding:4px 10px;margin:4px 0'>"
-            f"<div style='font-size:15px'><b>Recommendation:</b> {STRATEGY_NAMES.get(rec.strategy, rec.strategy)}"
+            f"<div style='font-size:15px'><b>Recommendation:</b> {STRATEGY_LABELS.get(rec.strategy, rec.strategy)}"
             f"</div>"
             f"<div><b>Frozen layers:</b> {escape(frozen)}</div>"
             f"<div><b>Trained:</b> {escape(trained_text)}</div>"

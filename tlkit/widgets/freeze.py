@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
+from ..pretrained import base_of
 from ._common import Panel, PanelBox, escape, percent
 
 FROZEN_COLOR, TRAINABLE_COLOR = "#9bb7d4", "#f5a623"
 BAR_WIDTH = 220  # pixels for the largest block
-
-
-def _base_of(model):
-    if hasattr(model, "base") and hasattr(model, "head"):  # a strategy: freeze its base
-        model = model.base
-    for attribute in ("get_layer_names", "freeze", "unfreeze", "is_frozen", "layer_parameter_counts"):
-        if not hasattr(model, attribute):
-            raise TypeError(f"model must be a tlkit PretrainedModel (or a strategy); got {type(model).__name__}")
-    return model
 
 
 class FreezePanel(Panel):
@@ -30,7 +22,7 @@ class FreezePanel(Panel):
     label = "tlkit freeze panel"
 
     def __init__(self, model) -> None:
-        self.model = _base_of(model)
+        self.model = base_of(model)
         self.names = list(self.model.get_layer_names())
         self.counts = dict(self.model.layer_parameter_counts())
         self._syncing = False

@@ -38,6 +38,10 @@ def relu(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 class ReLU(readable.ReLU):
     """``y = max(x, 0)``; backward ``dx = g * (x > 0)``, as the readable layer."""
 
+    def reset_scratch(self) -> None:
+        """Forget the last forward's mask (in a layer converted to this twin)."""
+        self._mask = None
+
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         self._mask = x > 0
         return relu(x, out=x if self.inplace else None)

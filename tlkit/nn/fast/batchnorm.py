@@ -27,6 +27,10 @@ class BatchNorm(readable.BatchNorm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.reset_scratch()
+
+    def reset_scratch(self) -> None:
+        """Empty the work arrays kept between calls (at construction, and in a converted layer)."""
         self._scratch_arrays: dict[str, np.ndarray] = {}
 
     # -- fast per-channel arithmetic on (M, C) arrays -----------------------------------------

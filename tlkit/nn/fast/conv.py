@@ -38,6 +38,10 @@ class Conv2D(readable.Conv2D):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.reset_scratch()
+
+    def reset_scratch(self) -> None:
+        """Empty the buffers kept between calls (at construction, and in a layer converted to this twin)."""
         self.__dict__.update(_empty_scratch())
 
     def __getstate__(self) -> dict:

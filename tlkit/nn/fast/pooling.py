@@ -34,6 +34,10 @@ class MaxPool2D(readable.MaxPool2D):
 
     def __init__(self, pool_size: int = 2) -> None:
         super().__init__(pool_size)
+        self.reset_scratch()
+
+    def reset_scratch(self) -> None:
+        """Forget the last forward and the work arrays (at construction, and in a converted layer)."""
         self._in_shape: tuple[int, ...] | None = None
         self._winner: np.ndarray | None = None  # (p*p, N, Ho*Wo*C) bool, one-hot over the taps
         self._scratch: dict[str, np.ndarray] = {}  # reused between calls, never returned

@@ -1,4 +1,4 @@
-"""tlkit.allocator: importing tlkit leaves malloc alone; the explicit opt-in tunes it (glibc)."""
+"""benchmarks.allocator: importing tlkit leaves malloc alone; the benchmarks' explicit opt-in tunes it (glibc)."""
 
 import os
 import subprocess
@@ -30,7 +30,7 @@ def test_importing_tlkit_does_not_call_mallopt() -> None:
         "        calls.append(1)\n"
         "        return real(None).mallopt\n"
         "ctypes.CDLL = Spy\n"
-        "import tlkit, tlkit.allocator\n"
+        "import tlkit, benchmarks.allocator\n"
         "print(len(calls))\n"
     )
     assert run_fresh(code) == "0"
@@ -38,7 +38,7 @@ def test_importing_tlkit_does_not_call_mallopt() -> None:
 
 @pytest.mark.skipif(not ON_GLIBC, reason="mallopt exists only in glibc")
 def test_the_explicit_opt_in_tunes_malloc_and_the_environment_can_veto_it() -> None:
-    code = "import tlkit.allocator as a; print(a.keep_freed_memory())"
+    code = "import benchmarks.allocator as a; print(a.keep_freed_memory())"
     assert run_fresh(code) == "True"
     assert run_fresh(code, "default") == "False"
     assert run_fresh(code, "DEFAULT") == "False"

@@ -1,8 +1,8 @@
 """Checks on user input: every error names the argument, what was given and what is valid.
 
-This is the one validation layer at tlkit's public boundary. Arrays, labels, numbers,
+This is the one layer of argument checks at tlkit's public boundary. Arrays, labels, numbers,
 layer names and choices are checked here; configs (``tlkit.config``) and state dicts
-(``tlkit.checkpoints``) build on these checks. The limits a check enforces are stated
+(``tlkit.nn.state``) build on these checks. The limits a check enforces are stated
 as constants so a message (and a student) can name them:
 
 * values must fit float32 (the engine computes in float32): ``FLOAT32_MAX``;
@@ -331,3 +331,15 @@ def resolve_layer_names(layer_names, valid: list[str], action: str, arg: str = "
         )
         return []
     return names
+
+
+def check_dropout(dropout, name: str = "dropout") -> float:
+    if isinstance(dropout, bool) or not isinstance(dropout, int | float) or not 0 <= dropout < 1:
+        raise ValueError(f"{name} must be a number in [0, 1); got {dropout!r}")
+    return float(dropout)
+
+
+def check_hidden_units(hidden_units) -> int | None:
+    if hidden_units is None:
+        return None
+    return check_int(hidden_units, "hidden_units", 1)

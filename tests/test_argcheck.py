@@ -1,4 +1,4 @@
-"""The validation layer at the public boundary (issue 14): every refusal names the argument,
+"""The argument checks at the public boundary: every refusal names the argument,
 what was given and what is valid; a failed call changes nothing; limits are stated."""
 
 from __future__ import annotations
@@ -12,10 +12,7 @@ import numpy as np
 import pytest
 
 from tlkit import FeatureExtractor, FineTuner, FineTuningConfig, PretrainedModel, TrainingConfig
-from tlkit.config import MAX_UPDATES, as_config
-from tlkit.strategies import FromScratch
-from tlkit.training import TrainingDivergedError
-from tlkit.validation import (
+from tlkit.argcheck import (
     FLOAT32_MAX,
     MAX_CLASSES,
     as_float_array,
@@ -24,6 +21,9 @@ from tlkit.validation import (
     resolve_layer_names,
     warn_if_single_class,
 )
+from tlkit.config import MAX_UPDATES, as_config
+from tlkit.strategies import FromScratch
+from tlkit.training import TrainingDivergedError
 
 
 @pytest.fixture(scope="module")

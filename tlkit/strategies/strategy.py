@@ -1,4 +1,4 @@
-"""What every transfer strategy shares: input checks, prediction, scoring, the training run.
+"""What every transfer strategy shares: a base and a new head, input checks, prediction, scoring, the training run.
 
 A strategy couples a base (a :class:`~tlkit.pretrained.PretrainedModel`, or a randomly
 initialised one for the from-scratch baseline) with a new classifier ``head``. Its
@@ -14,141 +14,36 @@ every strategy; what differs is how ``train`` uses the base:
 A strategy works on the base object it is given (the course's contract: it freezes and
 unfreezes *that* model). Two strategies sharing one base therefore change each other's
 predictions; ``train`` warns, naming both, when the base was already trained by another
-strategy. Give each strategy its own ``base.copy()``.
+strategy (:mod:`tlkit.strategies.ownership`). Give each strategy its own ``base.copy()``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numpy as np
 
 from ..architectures import build_head
-from ..callbacks import Callback
+from ..argcheck import (
+    as_labels,
+    check_batch_size,
+    check_dropout,
+    check_finite_output,
+    check_hidden_units,
+    check_int,
+    check_num_classes,
+)
 from ..config import TrainingConfig, check_budget
+from ..datasets.augment import channel_adapter, checked_augment
+from ..divergence import DivergenceGuard
 from ..history import TrainingHistory
-from ..nn.batchnorm import BatchNorm
+from ..nn.batchnorm import batchnorm_inference_mode
 from ..nn.losses import softmax
 from ..nn.network import Block, Network
-from ..training import (
-    Trainer,
-    TrainingDivergedError,
-    divergence_message,
-    evaluate,
-    minibatch_sizes,
-    predict_logits,
-)
-from ..validation import as_labels, check_batch_size, check_finite_output, check_int, check_num_classes
-
-
-def check_base(base, name: str = "base"):
-    """A base must look like a PretrainedModel: a ``network`` and ``to_network_input``."""
-    if not (hasattr(base, "network") and hasattr(base, "to_network_input")
-            and hasattr(base, "get_layer_names")):
-        raise TypeError(
-            f"{name} must be a tlkit.PretrainedModel (e.g. PretrainedModel('medium')); "
-            f"got {type(base).__name__}"
-        )
-    return base
-
-
-def check_dropout(dropout, name: str = "dropout") -> float:
-    if isinstance(dropout, bool) or not isinstance(dropout, int | float) or not 0 <= dropout < 1:
-        raise ValueError(f"{name} must be a number in [0, 1); got {dropout!r}")
-    return float(dropout)
-
-
-def check_hidden_units(hidden_units) -> int | None:
-    if hidden_units is None:
-        return None
-    return check_int(hidden_units, "hidden_units", 1)
-
-
-class DivergenceGuard(Callback):
-    """Stop a run whose loss explodes, even before it turns into NaN.
-
-    A cross-entropy far above ``log(num_classes)`` (the loss of a uniform guess) means
-    the weights have been thrown far away from any sensible solution: the classic sign
-    of a learning rate that is too high.
-    """
-
-    def __init__(self, num_classes: int, factor: float = 100.0, input_scale: float = 0.0) -> None:
-        self.uniform_loss = math.log(num_classes)
-        self.limit = max(factor * self.uniform_loss, 50.0)
-        self.input_scale = input_scale  # largest |value| of the training input, for the message
-        self.epoch = 0
-
-    def on_epoch_begin(self, trainer, epoch: int) -> None:
-        self.epoch = epoch
-
-    def on_batch_end(self, trainer, batch: int, logs: dict) -> None:
-        loss = logs["loss"]
-        if loss > self.limit:
-            raise TrainingDivergedError(
-                divergence_message(trainer, loss, self.epoch, batch, self.input_scale, trainer.input_name)
-                + f" (A uniform guess scores {self.uniform_loss:.3g}.)"
-            )
-
-
-@contextmanager
-def batchnorm_inference_mode(blocks: list[Block]) -> Iterator[None]:
-    """Within the ``with``: every BatchNorm of ``blocks`` normalises with its running statistics."""
-    layers = [layer for block in blocks for _, layer in block.layers if isinstance(layer, BatchNorm)]
-    previous = [layer.use_running_stats for layer in layers]
-    for layer in layers:
-        layer.use_running_stats = True
-    try:
-        yield
-    finally:
-        for layer, value in zip(layers, previous, strict=True):
-            layer.use_running_stats = value
-
-
-def checked_augment(augment):
-    """``augment`` with its output checked: same shape as the minibatch, real and finite.
-
-    A broken augmenter is named as the cause (ValueError naming ``augment``) instead of
-    surfacing as a diverged loss or a shape error deep in the network.
-    """
-    if augment is None:
-        return None
-
-    def run(xb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        out = augment(xb, rng)
-        try:
-            arr = np.asarray(out)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"augment returned something that is not an array ({exc})") from exc
-        if arr.dtype.kind not in "biuf":
-            raise ValueError(f"augment must return real numbers; it returned {type(out).__name__} "
-                             f"of dtype {arr.dtype}")
-        if arr.shape != xb.shape:
-            raise ValueError(f"augment returned shape {arr.shape} for a minibatch of shape {xb.shape}; "
-                             "an augmenter must keep the shape")
-        arr = arr.astype(np.float32, copy=False)
-        if not np.all(np.isfinite(arr)):
-            bad = int(arr.size - np.count_nonzero(np.isfinite(arr)))
-            raise ValueError(f"augment returned {bad} NaN or infinite value(s) for a finite minibatch; "
-                             "the augmenter is broken (the training data is fine)")
-        return arr
-
-    return run
-
-
-def channel_adapter(augment, image_input: bool):
-    """Let an augmenter written for (N, H, W) images work on the network's (N, H, W, 1) input."""
-    if augment is None or not image_input:
-        return augment
-
-    def augment_nhwc(xb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        return np.asarray(augment(xb[..., 0], rng), dtype=np.float32)[..., None]
-
-    return augment_nhwc
+from ..pretrained import check_base
+from ..training import Trainer, evaluate, minibatch_sizes, predict_logits
+from .ownership import claim_base
 
 
 class StrategyBase:
@@ -171,23 +66,18 @@ class StrategyBase:
         self.hidden_units = check_hidden_units(hidden_units)
         self.dropout = check_dropout(dropout)
         self.feature_dropout = check_dropout(feature_dropout, "feature_dropout")
-        if self.dropout > 0 and self.hidden_units is None:
-            raise ValueError(
-                f"dropout={self.dropout} applies to the head's hidden layer, and there is none: "
-                "give hidden_units (e.g. hidden_units=64), or feature_dropout for dropout on the features"
-            )
         self.seed = check_int(seed, "seed", 0)
         rng = np.random.default_rng(self.seed)
         self.head: Block = build_head(base.get_feature_size(), self.num_classes, rng,
                                       hidden_units=self.hidden_units, dropout=self.dropout,
-                                      feature_dropout=self.feature_dropout)
+                                      feature_dropout=self.feature_dropout, engine=base.network.engine)
         self.history: TrainingHistory | None = None
 
     # -- structure ------------------------------------------------------------------------
     @property
     def network(self) -> Network:
         """The base's blocks followed by the head (built on demand, sharing the same blocks)."""
-        return Network(list(self.base.network.blocks) + [self.head])
+        return self.base.network.extended(self.head)
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -263,7 +153,7 @@ class StrategyBase:
         X, y = self._training_data(X, y)
         X_val, y_val = self._validation_data(validation_data)
         check_budget(config, len(X))
-        self._claim_base()
+        claim_base(self)
         history = self._train(X, y, X_val, y_val, config)
         history.train_time = time.perf_counter() - start
         self.history = history
@@ -271,30 +161,6 @@ class StrategyBase:
 
     def _train(self, X, y, X_val, y_val, config) -> TrainingHistory:
         raise NotImplementedError
-
-    def _claim_base(self) -> None:
-        """Mark the base as trained by this strategy; warn when another trained strategy owns it.
-
-        A strategy freezes, unfreezes and trains the base object it was given (the course's
-        contract). Two strategies on one base therefore change each other: fine-tuning moves
-        the weights a feature extractor predicts with. The owner is remembered by a token, so
-        ``base.copy()`` starts unowned and a deep copy of a strategy owns its copied base.
-        """
-        token = self.__dict__.setdefault("_owner_token", object())
-        previous = getattr(self.base, "_trained_by", None)
-        if previous is not None and previous[0] is not token:
-            mine = type(self).__name__
-            warnings.warn(
-                f"{mine}.train: this base was already trained by a {previous[1]}, which shares it; "
-                f"training the {mine} sets the base's frozen flags, and changes the weights of any "
-                f"block it trains, under the {previous[1]}'s predictions. Give each strategy its own "
-                f"copy: {mine}(base.copy(), ...).",
-                UserWarning, stacklevel=3,
-            )
-        try:
-            self.base._trained_by = (token, type(self).__name__)
-        except AttributeError:  # a base that does not take attributes: nothing to remember
-            pass
 
     # -- prediction -----------------------------------------------------------------------
     def predict_logits(self, x, batch_size: int = 256) -> np.ndarray:

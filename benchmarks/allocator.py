@@ -7,9 +7,9 @@ holds more than its trim threshold, so each step pays again for the kernel to ma
 zero those pages (benchmarks/README.md has the measurements). Raising both thresholds
 once lets malloc reuse the memory: the same steps then cause no page faults.
 
-This changes a process-wide malloc setting, so tlkit never does it on import: call
-``keep_freed_memory()`` yourself (the benchmarks do) when a process does nothing but
-train. It applies only on Linux with glibc; ``TLKIT_MALLOC=default`` in the environment
+This changes a process-wide malloc setting, so tlkit never does it: the benchmarks call
+``keep_freed_memory()``, as may any process that does nothing but train. It applies only
+on Linux with glibc; ``TLKIT_MALLOC=default`` in the environment
 makes the call a no-op.
 """
 
