@@ -179,7 +179,7 @@ EXERCISE = Exercise(
     },
     library_names=(
         "tlkit.strategies.FeatureExtractor",
-        "tlkit.strategies.classifier.StrategyBase",
+        "tlkit.strategies.strategy.StrategyBase",
         "tlkit.training.Trainer",
         "tlkit.nn.losses",
     ),
