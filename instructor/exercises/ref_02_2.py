@@ -1,47 +1,63 @@
-"""Exercise 02.2: the reference solution and the hidden cases (instructor side, never shipped)."""
+"""Exercise 02.2 (build Part 2): the reference FeatureExtractor and the hidden cases (instructor side)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
 
 import numpy as np
 
-from tlkit.exercises.ex02_softmax_head import _fit_case, _predict_case
+from tlkit import TrainingConfig, TrainingHistory
+from tlkit.exercises.ex02_feature_extractor import _case
 from tlkit.exercises.registry import Case
+from tlkit.nn.losses import softmax, softmax_cross_entropy
+from tlkit.nn.network import Network
+from tlkit.nn.optimizers import Adam
+from tlkit.parts import new_head
 
 
-class SoftmaxHead:
-    """Reference: a linear softmax classifier trained on cached features."""
+class FeatureExtractor:
+    """Reference: a frozen base, its features computed once per train, a new head trained on them."""
 
-    def __init__(self, num_features: int, num_classes: int, loss_fn: Callable,
-                 seed: int = 0) -> None:
-        rng = np.random.default_rng(seed)
-        self.W = (0.01 * rng.normal(size=(num_features, num_classes))).astype(np.float32)
-        self.b = np.zeros(num_classes, dtype=np.float32)
-        self.loss_fn = loss_fn
+    def __init__(self, base, num_classes, seed=0):
+        self.base = base
+        self.num_classes = num_classes
+        self.base.freeze()
+        self.head = Network([new_head(base.get_feature_size(), num_classes, seed=seed)])
 
-    def fit(self, features: np.ndarray, labels: np.ndarray, epochs: int = 10,
-            learning_rate: float = 0.1, batch_size: int = 32) -> list[float]:
-        losses = []
-        for _ in range(epochs):
-            batch_losses = []
-            for start in range(0, len(features), batch_size):
-                fb = features[start:start + batch_size]
-                yb = labels[start:start + batch_size]
-                loss, grad = self.loss_fn(fb @ self.W + self.b, yb)
-                self.W -= learning_rate * (fb.T @ grad)
-                self.b -= learning_rate * grad.sum(axis=0)
-                batch_losses.append(loss)
-            losses.append(float(np.mean(batch_losses)))
-        return losses
+    def train(self, X, y, config):
+        start = time.perf_counter()
+        if isinstance(config, dict):
+            config = TrainingConfig(**config)
+        features = self.base.extract_features(np.asarray(X, dtype=np.float32))  # once
+        labels = np.asarray(y, dtype=np.int64)
+        rng = np.random.default_rng(config.seed)
+        optimizer = Adam(lr=config.learning_rate)
+        history = TrainingHistory()
+        n = len(features)
+        for _ in range(config.epochs):
+            order = rng.permutation(n)
+            total_loss, correct = 0.0, 0
+            for first in range(0, n, config.batch_size):
+                batch = order[first:first + config.batch_size]
+                logits = self.head.forward(features[batch], training=True)
+                loss, grad = softmax_cross_entropy(logits, labels[batch])
+                self.head.backward(grad)
+                optimizer.step(self.head.param_groups())
+                total_loss += loss * len(batch)
+                correct += int(np.sum(np.argmax(logits, axis=1) == labels[batch]))
+            history.loss.append(total_loss / n)
+            history.accuracy.append(correct / n)
+        history.train_time = time.perf_counter() - start
+        return history
 
-    def predict_proba(self, features: np.ndarray) -> np.ndarray:
-        logits = features @ self.W + self.b
-        shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
-        return shifted / shifted.sum(axis=-1, keepdims=True)
+    def predict_proba(self, x):
+        features = self.base.extract_features(np.asarray(x, dtype=np.float32))
+        single = features.ndim == 1
+        proba = softmax(self.head.infer(features[None] if single else features))
+        return proba[0] if single else proba
 
-    def predict(self, features: np.ndarray):
-        proba = self.predict_proba(features)
+    def predict(self, x):
+        proba = self.predict_proba(x)
         if proba.ndim == 1:
             return int(np.argmax(proba))
         return np.argmax(proba, axis=1)
@@ -49,19 +65,19 @@ class SoftmaxHead:
 
 def make_hidden_cases(rng: np.random.Generator) -> tuple[Case, ...]:
     cases = []
-    for index in range(3):
-        method = ["predict_proba", "predict", "predict"][index]
-        cases.append(_predict_case(f"hidden {index + 1}: {method}", method,
-                                   int(rng.integers(2**31)), int(rng.integers(1, 9)),
-                                   int(rng.integers(2, 7)), int(rng.integers(2, 6)),
-                                   single=index == 2, hidden=True))
-    for index in range(3, 6):
-        n, bs = int(rng.integers(3, 25)), int(rng.integers(1, 9))
-        cases.append(_fit_case(f"hidden {index + 1}: fit, N={n}, batch_size={bs}",
-                               int(rng.integers(2**31)), n, int(rng.integers(2, 7)),
-                               int(rng.integers(2, 6)), int(rng.integers(1, 5)),
-                               float(rng.choice([0.01, 0.05, 0.1])), bs, hidden=True))
+    for index in range(6):
+        num_classes = int(rng.integers(2, 6))
+        vectors = index % 2 == 1
+        n = int(rng.integers(num_classes * 3, 41))
+        batch_size = int(rng.integers(2, 17))
+        cases.append(_case(
+            f"hidden {index + 1}: {'vectors' if vectors else 'images'}, {num_classes} classes, "
+            f"N={n}, batch_size={batch_size}",
+            seed=int(rng.integers(2**31)), input_shape=int(rng.integers(4, 10)) if vectors else None,
+            num_classes=num_classes, n=n, n_test=30, epochs=int(rng.integers(8, 13)),
+            batch_size=batch_size, config_kind=str(rng.choice(["dict", "TrainingConfig"])),
+            as_lists=index == 4, twice=index == 0, min_accuracy=0.7, hidden=True))
     return tuple(cases)
 
 
-reference = SoftmaxHead
+reference = FeatureExtractor

@@ -239,15 +239,15 @@ def test_inputs_are_fresh_for_every_case():
 
 
 def test_a_half_written_class_is_failed_with_the_not_done_cases_counted(capsys):
-    reference = answer_key.reference("02.2")
+    reference = answer_key.reference("01.2")
 
-    class OnlyPredictions(reference):
-        def fit(self, *args, **kwargs):
+    class NoFreezeYet(reference):
+        def freeze(self, layer_names=None):
             raise NotImplementedError("Exercise: replace this line with your code")
 
-    result = check("02.2", OnlyPredictions)
+    result = check("01.2", NoFreezeYet)
     out = capsys.readouterr().out
-    assert result.status == "failed" and result.n_passed == 4 and result.n_total == 7
-    assert out.splitlines()[0].endswith("FAIL, 4/7 cases (3 not done yet)")
-    assert "fit: one epoch, one minibatch: NOT DONE" in out
-    assert result.points == pytest.approx(10 * 4 / 7)
+    assert result.status == "failed" and result.n_passed == 6 and result.n_total == 10
+    assert out.splitlines()[0].endswith("FAIL, 6/10 cases (4 not done yet)")
+    assert "one name given as a str: NOT DONE" in out
+    assert result.points == pytest.approx(10 * 6 / 10)

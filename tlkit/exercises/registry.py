@@ -48,9 +48,9 @@ PUBLIC_EXPECTED_FILE = Path(__file__).with_name("public_expected.json")
 # Modules that define one EXERCISE each, in course order.
 _EXERCISE_MODULES = (
     "tlkit.exercises.ex01_batched_features",
-    "tlkit.exercises.ex01_freezing",
+    "tlkit.exercises.ex01_pretrained_model",
     "tlkit.exercises.ex02_softmax_cross_entropy",
-    "tlkit.exercises.ex02_softmax_head",
+    "tlkit.exercises.ex02_feature_extractor",
     "tlkit.exercises.ex03_per_layer_update",
     "tlkit.exercises.ex03_unfreezing_schedule",
     "tlkit.exercises.ex04_recommend_strategy",
