@@ -102,8 +102,8 @@ def make_hidden_cases(rng: np.random.Generator) -> tuple[Case, ...]:
     for index, input_shape in enumerate(shapes, start=4):  # structure and features
         architecture = str(rng.choice(ARCHITECTURES[:2]))
         seed = int(rng.integers(0, 4))
-        script = [["layers"], ["features", str(rng.choice(["one", "lists"]))],
-                  ["features", "batch"]]
+        script = [["features", str(rng.choice(["one", "lists"]))], ["features", "batch"],
+                  ["layers"]]
         cases.append(_case(f"hidden {index}: {architecture}, input_shape={input_shape!r}, "
                            f"seed={seed}", architecture, script, input_shape=input_shape,
                            seed=seed, n=int(rng.integers(1, 7)),
