@@ -15,7 +15,7 @@ from tlkit.exercises.registry import get_exercise
 from tlkit.exercises.running import run_cases
 from tlkit.exercises.scoring import NOT_DONE, PASSED, ExerciseResult, score_outcomes
 
-__all__ = ["check", "solution_or_fallback", "run_checks"]
+__all__ = ["check", "solution_or_fallback", "run_checks", "verdict_lines"]
 
 
 def run_checks(exercise_id: str, obj: Any) -> ExerciseResult:
@@ -40,15 +40,21 @@ def run_checks(exercise_id: str, obj: Any) -> ExerciseResult:
     return score_outcomes(exercise, cases, outcomes, [exercise.public_expected(c) for c in cases])
 
 
+def verdict_lines(result: ExerciseResult) -> list[str]:
+    """What ``check`` prints: the summary, then (unless it passed or is not done) one line per
+    case and the hints."""
+    lines = [result.summary]
+    if result.status not in (PASSED, NOT_DONE):
+        lines += [f"  {line}" for line in result.messages]
+        lines += [f"Hint: {hint}" for hint in result.hints]
+    return lines
+
+
 def check(exercise_id: str, obj: Any, *, verbose: bool = True) -> ExerciseResult:
     """Check ``obj`` on the public cases and print the verdict (and one line per case when it fails)."""
     result = run_checks(exercise_id, obj)
     if verbose:
-        lines = [result.summary]
-        if result.status not in (PASSED, NOT_DONE):
-            lines += [f"  {line}" for line in result.messages]
-            lines += [f"Hint: {hint}" for hint in result.hints]
-        print("\n".join(lines))
+        print("\n".join(verdict_lines(result)))
     return result
 
 
