@@ -200,7 +200,32 @@ class InvertedIsFrozen(SOLVED):
         return name in self.get_layer_names() and self.network[name].trainable
 
 
+class IsFrozenRaisesOnUnknown(SOLVED):
+    def is_frozen(self, name):
+        return not self.network[name].trainable  # KeyError for a name that is not a block
+
+
+class IndexesBeforeChecking(SOLVED):
+    def freeze(self, layer_names=None):
+        names = self.get_layer_names() if layer_names is None else layer_names
+        for name in [names] if isinstance(names, str) else names:
+            self.network[name].trainable = False  # KeyError on an unknown name
+
+
+class WarnsForEveryLetterOfAStr(SOLVED):
+    def _names_to_change(self, layer_names, action):
+        valid = self.get_layer_names()
+        names = valid if layer_names is None else list(layer_names)  # "layer2" -> letters
+        if any(n not in valid for n in names):
+            warnings.warn(f"unknown names; valid names are {valid}", UserWarning, stacklevel=3)
+            return []
+        return names
+
+
 @pytest.mark.parametrize("cls, kind", [
+    (IsFrozenRaisesOnUnknown, "is_frozen_unknown"),
+    (IndexesBeforeChecking, "unknown_raised"),
+    (WarnsForEveryLetterOfAStr, "single_name"),
     (RuntimeWarns, "wrong_warning_class"),
     (SilentOnUnknown, "no_warning"),
     (ChangesTheValidOnes, "unknown_changed"),

@@ -27,6 +27,7 @@ import numpy as np
 
 from tlkit.exercises.compare import fmt, type_name
 from tlkit.exercises.registry import Case, CheckFailure, Exercise
+from tlkit.exercises.running import describe_exception
 from tlkit.nn.network import Network
 
 ARCHITECTURES = ("simple", "medium", "deep")
@@ -62,18 +63,29 @@ def _call(model: Any, call: list, X: Any) -> dict[str, Any]:
         which = args[0]
         x = X[0] if which == "one" else X.tolist() if which == "lists" else X
         return {"features": model.extract_features(x)}
+    blocks = [block.name for block in model.network.blocks]
+    names = [args[0]] if args and isinstance(args[0], str) else list(args[0] or []) if args else []
+    raised = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        returned = getattr(model, method)(*args)
+        try:
+            returned = getattr(model, method)(*args)
+        except NotImplementedError:
+            raise
+        except Exception as exc:  # on an unknown name the contract asks for no exception
+            if all(name in blocks for name in names):
+                raise
+            returned, raised = None, describe_exception(exc)
     user = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
     return {
+        "raised": raised,
         "returned": returned if method == "is_frozen" else None,
         "trainable": _flags(model),
         "warned": bool(user),
         "other_warnings": sorted({w.category.__name__ for w in caught
                                   if not issubclass(w.category, UserWarning)}),
         "names_in_warning": bool(user) and all(
-            block.name in " ".join(user) for block in model.network.blocks),
+            name in " ".join(user) for name in blocks),
     }
 
 
@@ -163,6 +175,14 @@ def _compare_features(call: list, want: np.ndarray, got: Any) -> None:
 
 def _compare_step(names: list[str], where: str, call: list, want: dict, step: dict) -> None:
     method = call[0]
+    if step["raised"] is not None:
+        if method == "is_frozen":
+            raise CheckFailure("is_frozen_unknown", f"is_frozen({call[1]!r}) raised "
+                                                    f"{step['raised']}; expected False for a name "
+                                                    f"that is not a block")
+        raise CheckFailure("unknown_raised", f"{_call_text(call)} raised {step['raised']}; an "
+                                             f"unknown name issues a UserWarning and changes "
+                                             f"nothing, without an exception")
     if method == "is_frozen":
         returned = step["returned"]
         if type(returned) is not bool and not isinstance(returned, np.bool_):
@@ -186,6 +206,10 @@ def _compare_step(names: list[str], where: str, call: list, want: dict, step: di
         raise CheckFailure("warning_names", f"the warning for {text} does not name every "
                                             f"valid block {names}")
     if not want["warned"] and (step["warned"] or step["other_warnings"]):
+        if len(call) > 1 and isinstance(call[1], str):
+            raise CheckFailure("single_name", f"{text} issued a warning, but {call[1]!r} is a "
+                                              f"valid name (is each letter of it taken for a "
+                                              f"name?)")
         raise CheckFailure("spurious_warning", f"{text} issued a warning, but every name in it "
                                                f"is valid")
     if step["trainable"] != want["trainable"]:
@@ -342,6 +366,9 @@ EXERCISE = Exercise(
         "spurious_warning": "Warn only when a name is not one of `self.get_layer_names()`.",
         "unknown_changed": "When any name is unknown, change nothing at all: check every name "
         "before you set a single flag.",
+        "unknown_raised": "An unknown name is not an error: check every name against "
+        "`self.get_layer_names()` before you use `self.network[name]`, warn (UserWarning) and "
+        "return.",
         "query_changed": "is_frozen only reads the flag; it must not change it.",
         "unknown_architecture": "An unknown architecture raises a ValueError that names "
         "'simple', 'medium' and 'deep' (pretrained_network raises one; do not catch it, or "
