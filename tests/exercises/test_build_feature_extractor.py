@@ -269,3 +269,22 @@ def test_every_kind_the_checks_raise_has_a_hint():
              and isinstance(node.args[0], ast.Constant)}
     assert "features_recomputed" in kinds
     assert kinds - {"no_return"} <= set(EXERCISE.hints)
+
+
+def _flags(source: str) -> list[str]:
+    from instructor.grading.submissions import library_use
+    from tlkit.exercises.cells import Cell, extract_exercises
+
+    found, _ = extract_exercises([Cell("nb.ipynb", 1, source)], ["02.2"])
+    return library_use(found["02.2"], EXERCISE.name, EXERCISE.library_names)
+
+
+def test_a_class_that_wraps_tlkits_is_flagged_and_the_solution_is_not():
+    assert _flags(exercise_cell("solutions")) == []
+    wrapped = ("### EXERCISE 02.2\nfrom tlkit.strategies import FeatureExtractor as Strategy\n\n\n"
+               "class FeatureExtractor(Strategy):\n    pass\n")
+    assert any("FeatureExtractor" in reason for reason in _flags(wrapped))
+    trainer = ("### EXERCISE 02.2\nfrom tlkit.training import Trainer\n\n\n"
+               "class FeatureExtractor:\n    def train(self, X, y, config):\n"
+               "        return Trainer(self.head, config).fit(X, y)\n")
+    assert any("Trainer" in reason for reason in _flags(trainer))

@@ -262,3 +262,22 @@ def test_every_kind_the_checks_raise_has_a_hint():
               "is_frozen_wrong", "is_frozen_unknown", "unknown_changed", "query_changed",
               "num_layers", "feature_size", "layer_names", "single_shape", "batch_shape"}
     assert kinds - {"no_return"} <= set(EXERCISE.hints)
+
+
+def _flags(source: str) -> list[str]:
+    from instructor.grading.submissions import library_use
+    from tlkit.exercises.cells import Cell, extract_exercises
+
+    found, _ = extract_exercises([Cell("nb.ipynb", 1, source)], ["01.2"])
+    return library_use(found["01.2"], EXERCISE.name, EXERCISE.library_names)
+
+
+def test_a_class_that_wraps_tlkits_is_flagged_and_the_solution_is_not():
+    assert _flags(exercise_cell("solutions")) == []
+    wrapped = ("### EXERCISE 01.2\nimport tlkit\n\n\n"
+               "class PretrainedModel(tlkit.PretrainedModel):\n    pass\n")
+    assert any("PretrainedModel" in reason for reason in _flags(wrapped))
+    delegated = ("### EXERCISE 01.2\nfrom tlkit import PretrainedModel as Model\n\n\n"
+                 "class PretrainedModel:\n    def __init__(self, *args, **kwargs):\n"
+                 "        self.inner = Model(*args, **kwargs)\n")
+    assert any("PretrainedModel" in reason for reason in _flags(delegated))
