@@ -8,6 +8,7 @@ which ``python -m instructor.exercises --write-expected`` regenerates from the r
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 from types import ModuleType
@@ -33,8 +34,22 @@ def reference(exercise_id: str) -> Any:
 
 
 def reference_source(exercise_id: str) -> str:
-    """The Python source of the reference solution, for comparing a student's code with it."""
-    return inspect.getsource(reference(exercise_id))
+    """The Python source of the reference solution, for comparing a student's code with it.
+
+    The definition comes after the imports of its module that it uses, so that an imported
+    name (``Adam``, ``losses.softmax``) is compared as its module path, as it is in a
+    student's cell that imports it (the build exercises' classes stand on tlkit's engine).
+    """
+    definition = inspect.getsource(reference(exercise_id))
+    used = {node.id for node in ast.walk(ast.parse(definition)) if isinstance(node, ast.Name)}
+    imports = []
+    for node in ast.parse(inspect.getsource(_module(exercise_id))).body:
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and used & {
+                alias.asname or alias.name.split(".")[0] for alias in node.names}:
+            imports.append(ast.unparse(node))
+    return "\n".join(imports) + "\n\n\n" + definition if imports else definition
 
 
 def hidden_cases(exercise_id: str, seed: int) -> tuple[Case, ...]:

@@ -9,7 +9,7 @@ import numpy as np
 from tlkit import TrainingConfig, TrainingHistory
 from tlkit.exercises.ex02_feature_extractor import _case
 from tlkit.exercises.registry import Case
-from tlkit.nn.losses import softmax, softmax_cross_entropy
+from tlkit.nn import losses
 from tlkit.nn.network import Network
 from tlkit.nn.optimizers import Adam
 from tlkit.parts import new_head
@@ -19,12 +19,14 @@ class FeatureExtractor:
     """Reference: a frozen base, its features computed once per train, a new head trained on them."""
 
     def __init__(self, base, num_classes, seed=0):
+        """Freeze every block of base; build the new head (seed fixes its first weights)."""
         self.base = base
         self.num_classes = num_classes
         self.base.freeze()
         self.head = Network([new_head(base.get_feature_size(), num_classes, seed=seed)])
 
     def train(self, X, y, config):
+        """Train the head on the base's features of X (computed once); return a TrainingHistory."""
         start = time.perf_counter()
         if isinstance(config, dict):
             config = TrainingConfig(**config)
@@ -40,7 +42,7 @@ class FeatureExtractor:
             for first in range(0, n, config.batch_size):
                 batch = order[first:first + config.batch_size]
                 logits = self.head.forward(features[batch], training=True)
-                loss, grad = softmax_cross_entropy(logits, labels[batch])
+                loss, grad = losses.softmax_cross_entropy(logits, labels[batch])
                 self.head.backward(grad)
                 optimizer.step(self.head.param_groups())
                 total_loss += loss * len(batch)
@@ -51,16 +53,18 @@ class FeatureExtractor:
         return history
 
     def predict_proba(self, x):
+        """Class probabilities: one sample -> (num_classes,), a batch -> (N, num_classes)."""
         features = self.base.extract_features(np.asarray(x, dtype=np.float32))
         single = features.ndim == 1
-        proba = softmax(self.head.infer(features[None] if single else features))
-        return proba[0] if single else proba
+        probabilities = losses.softmax(self.head.infer(features[None] if single else features))
+        return probabilities[0] if single else probabilities
 
     def predict(self, x):
-        proba = self.predict_proba(x)
-        if proba.ndim == 1:
-            return int(np.argmax(proba))
-        return np.argmax(proba, axis=1)
+        """The most probable class: one sample -> an int, a batch -> an (N,) int array."""
+        probabilities = self.predict_proba(x)
+        if probabilities.ndim == 1:
+            return int(np.argmax(probabilities))
+        return np.argmax(probabilities, axis=1)
 
 
 def make_hidden_cases(rng: np.random.Generator) -> tuple[Case, ...]:

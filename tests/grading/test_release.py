@@ -91,14 +91,14 @@ def test_make_release_fails_when_a_reference_slips_in_under_another_name(tmp_pat
     from instructor.exercises import reference_source
 
     root = _root_copy(tmp_path)
-    copy = reference_source("02.2").replace("SoftmaxHead", "_LinearReadout")
+    copy = reference_source("02.2").replace("FeatureExtractor", "_LinearReadout")
     copy = copy.replace("self", "this").replace('"""Reference', '"""Helper')
     (root / "tlkit" / "_compat.py").write_text("import numpy as np\n\n\n" + copy)
     out = tmp_path / "bundle"
     with pytest.raises(ValueError) as info:
         build_release(out, root=root)
     assert ("tlkit/_compat.py: _LinearReadout is the reference solution of exercise 02.2 "
-            "(SoftmaxHead)") in str(info.value)
+            "(FeatureExtractor)") in str(info.value)
     assert not out.with_name("bundle.tar.gz").exists()
     # the same bundle without the planted file is accepted
     (root / "tlkit" / "_compat.py").unlink()

@@ -125,7 +125,7 @@ def _reordered(source: str) -> str:
     """Methods in reverse order, the class docstring moved to the end, method docstrings
     swapped; a function's docstring moved after its code."""
     tree = ast.parse(textwrap.dedent(source))
-    node = tree.body[0]
+    node = tree.body[-1]  # the definition, after the imports it uses
     doc = node.body.pop(0) if ast.get_docstring(node) else ast.Expr(ast.Constant("doc"))
     if isinstance(node, ast.ClassDef):
         node.body.reverse()
@@ -195,58 +195,114 @@ def extract_in_batches(extract_fn, X, batch_size):
     return np.concatenate(results).astype(np.float32)
 '''],
     "01.2": ['''
-    def _selected(self, layer_names, action):
-        valid = self.get_layer_names()
-        if layer_names is None:
-            return list(valid)
-        names = [layer_names] if isinstance(layer_names, str) else list(layer_names)
-        bad = [n for n in names if n not in valid]
-        if bad:
-            warnings.warn(f"{action}: unknown layer(s) {bad}; the valid names are {valid}",
-                          UserWarning)
-            return []
-        return names
+    def __init__(self, architecture="medium", input_shape=None, seed=0):
+        self.network = pretrained_network(architecture, input_shape, seed=seed)
+        if input_shape is None:
+            input_shape = (8, 8)
+        if isinstance(input_shape, int):
+            input_shape = (input_shape,)
+        self.input_shape = input_shape
+
+    def get_layer_names(self):
+        return [b.name for b in self.network.blocks]
+
+    def get_num_layers(self):
+        return len(self.network.blocks)
+
+    def get_feature_size(self):
+        return self.extract_features(np.zeros(self.input_shape)).shape[0]
+
+    def extract_features(self, x):
+        x = np.array(x, dtype=np.float32)
+        one = x.ndim == len(self.input_shape)
+        if one:
+            x = x[None]
+        if len(self.input_shape) == 2:
+            x = x[..., None]
+        f = self.network.infer(x)
+        return f[0] if one else f
 
     def freeze(self, layer_names=None):
-        for name in self._selected(layer_names, "freeze"):
+        if isinstance(layer_names, str):
+            layer_names = [layer_names]
+        if layer_names is None:
+            layer_names = self.get_layer_names()
+        for name in layer_names:
+            if name not in self.get_layer_names():
+                warnings.warn(f"unknown layer {name}; valid: {self.get_layer_names()}")
+                return
+        for name in layer_names:
             self.network[name].trainable = False
 
     def unfreeze(self, layer_names=None):
-        for name in self._selected(layer_names, "unfreeze"):
+        if isinstance(layer_names, str):
+            layer_names = [layer_names]
+        if layer_names is None:
+            layer_names = self.get_layer_names()
+        for name in layer_names:
+            if name not in self.get_layer_names():
+                warnings.warn(f"unknown layer {name}; valid: {self.get_layer_names()}")
+                return
+        for name in layer_names:
             self.network[name].trainable = True
 
     def is_frozen(self, name):
         return name in self.get_layer_names() and not self.network[name].trainable
 ''', '''
-    def _selected(self, layer_names, action):
-        names = self.get_layer_names()
-        if layer_names is None:
-            wanted = names
-        elif isinstance(layer_names, str):
-            wanted = [layer_names]
-        else:
-            wanted = layer_names
-        for name in wanted:
-            if name not in names:
-                warnings.warn("cannot " + action + " " + repr(name) + "; the layers are "
-                              + ", ".join(names))
-                return []
-        return wanted
+    def __init__(self, architecture="medium", input_shape=None, seed=0):
+        if architecture not in ARCHITECTURES:
+            raise ValueError("unknown architecture " + repr(architecture) + "; choose one of "
+                             + ", ".join(ARCHITECTURES))
+        self.network = pretrained_network(architecture, input_shape, seed=seed)
+        shape = (8, 8) if input_shape is None else np.atleast_1d(input_shape)
+        self.input_shape = tuple(int(s) for s in shape)
+        self.blocks = {block.name: block for block in self.network.blocks}
 
-    def _set(self, layer_names, action, trainable):
-        for block_name in self._selected(layer_names, action):
-            self.network[block_name].trainable = trainable
+    def get_layer_names(self):
+        return list(self.blocks)
+
+    def get_num_layers(self):
+        return len(self.blocks)
+
+    def get_feature_size(self):
+        sample = np.zeros((1, *self.input_shape, 1) if len(self.input_shape) == 2
+                          else (1, *self.input_shape), dtype=np.float32)
+        return self.network.infer(sample).shape[1]
+
+    def extract_features(self, x):
+        batch = np.asarray(x, dtype=np.float32)
+        squeeze = batch.shape == self.input_shape
+        if squeeze:
+            batch = batch.reshape(1, *self.input_shape)
+        if len(self.input_shape) == 2:
+            batch = np.expand_dims(batch, -1)
+        out = self.network.infer(batch)
+        return out.reshape(-1) if squeeze else out
+
+    def _set(self, layer_names, trainable):
+        if layer_names is None:
+            chosen = self.get_layer_names()
+        elif type(layer_names) is str:
+            chosen = [layer_names]
+        else:
+            chosen = list(layer_names)
+        missing = set(chosen) - set(self.blocks)
+        if missing:
+            warnings.warn(f"no block named {sorted(missing)} (blocks: {self.get_layer_names()})",
+                          UserWarning, stacklevel=3)
+            return
+        for name in chosen:
+            self.blocks[name].trainable = trainable
 
     def freeze(self, layer_names=None):
-        self._set(layer_names, "freeze", False)
+        self._set(layer_names, False)
 
     def unfreeze(self, layer_names=None):
-        self._set(layer_names, "unfreeze", True)
+        self._set(layer_names, True)
 
     def is_frozen(self, name):
-        if name in self.get_layer_names():
-            return self.network[name].trainable is False
-        return False
+        block = self.blocks.get(name)
+        return block is not None and block.trainable is False
 '''],
     "02.1": ['''
 def softmax_cross_entropy(logits, labels):
@@ -276,58 +332,85 @@ def softmax_cross_entropy(logits, labels):
     return float(total / n), grad / n
 '''],
     "02.2": ['''
-    def fit(self, features, labels, epochs=10, learning_rate=0.1, batch_size=32):
-        features = np.asarray(features)
-        labels = np.asarray(labels)
-        history = []
-        for epoch in range(epochs):
-            total, count, start = 0.0, 0, 0
-            while start < len(features):
-                stop = start + batch_size
-                logits = features[start:stop] @ self.W + self.b
-                loss, dz = self.loss_fn(logits, labels[start:stop])
-                self.W -= learning_rate * (features[start:stop].T @ dz)
-                self.b -= learning_rate * np.sum(dz, axis=0)
-                total += loss
-                count += 1
-                start = stop
-            history.append(total / count)
-        return history
+    def __init__(self, base, num_classes, seed=0):
+        base.freeze()
+        self.base = base
+        self.head = Network([new_head(base.get_feature_size(), num_classes, seed=seed)])
 
-    def predict_proba(self, features):
-        z = np.asarray(features) @ self.W + self.b
-        z = z - np.max(z, axis=-1, keepdims=True)
-        e = np.exp(z)
-        return e / np.sum(e, axis=-1, keepdims=True)
+    def train(self, X, y, config):
+        t0 = time.time()
+        if isinstance(config, dict):
+            config = TrainingConfig(**config)
+        F = self.base.extract_features(X)
+        y = np.array(y)
+        rng = np.random.default_rng(config.seed)
+        opt = Adam(lr=config.learning_rate)
+        hist = TrainingHistory()
+        for epoch in range(config.epochs):
+            idx = rng.permutation(len(F))
+            ls, acc = [], []
+            for i in range(0, len(F), config.batch_size):
+                b = idx[i:i + config.batch_size]
+                out = self.head.forward(F[b], training=True)
+                loss, grad = losses.softmax_cross_entropy(out, y[b])
+                self.head.backward(grad)
+                opt.step(self.head.param_groups())
+                ls.append(loss)
+                acc.append(np.mean(out.argmax(1) == y[b]))
+            hist.loss.append(np.mean(ls))
+            hist.accuracy.append(np.mean(acc))
+        hist.train_time = time.time() - t0
+        return hist
 
-    def predict(self, features):
-        p = self.predict_proba(features)
-        return int(p.argmax()) if p.ndim == 1 else p.argmax(axis=1)
+    def predict_proba(self, x):
+        F = self.base.extract_features(x)
+        return losses.softmax(self.head.infer(F))
+
+    def predict(self, x):
+        return self.predict_proba(x).argmax(-1)
 ''', '''
-    def fit(self, features, labels, epochs=10, learning_rate=0.1, batch_size=32):
-        batches = [(features[i:i + batch_size], labels[i:i + batch_size])
-                   for i in range(0, len(features), batch_size)]
-        losses_per_epoch = []
-        for _ in range(epochs):
-            epoch_losses = []
-            for xb, yb in batches:
-                loss, grad = self.loss_fn(xb @ self.W + self.b, yb)
-                self.W = self.W - learning_rate * np.dot(xb.T, grad)
-                self.b = self.b - learning_rate * grad.sum(0)
-                epoch_losses.append(float(loss))
-            losses_per_epoch.append(sum(epoch_losses) / len(epoch_losses))
-        return losses_per_epoch
+    def __init__(self, base, num_classes, seed=0):
+        self.base, self.k = base, num_classes
+        for name in base.get_layer_names():
+            base.freeze(name)
+        self.net = Network([new_head(base.get_feature_size(), num_classes, seed=seed)])
 
-    def predict_proba(self, features):
-        logits = features @ self.W + self.b
-        shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
-        return shifted / shifted.sum(axis=-1, keepdims=True)
+    def _config(self, config):
+        return TrainingConfig(**config) if isinstance(config, dict) else config
 
-    def predict(self, features):
-        proba = self.predict_proba(features)
-        if proba.ndim == 1:
-            return int(np.argmax(proba))
-        return np.argmax(proba, axis=1)
+    def train(self, X, y, config):
+        began = time.perf_counter()
+        cfg = self._config(config)
+        feats = np.asarray(self.base.extract_features(np.asarray(X, np.float32)))
+        labels = np.asarray(y).astype(int)
+        gen = np.random.default_rng(cfg.seed)
+        adam = Adam(cfg.learning_rate)
+        losses_seen, accuracies = [], []
+        for _ in range(cfg.epochs):
+            perm = gen.permutation(len(labels))
+            summed, hits = 0.0, 0
+            for chunk in np.array_split(perm, max(1, -(-len(perm) // cfg.batch_size))):
+                scores = self.net.forward(feats[chunk], training=True)
+                value, dscores = losses.softmax_cross_entropy(scores, labels[chunk])
+                self.net.backward(dscores)
+                adam.step(self.net.param_groups())
+                summed += value * len(chunk)
+                hits += int((scores.argmax(axis=1) == labels[chunk]).sum())
+            losses_seen.append(summed / len(labels))
+            accuracies.append(hits / len(labels))
+        return TrainingHistory(loss=losses_seen, accuracy=accuracies,
+                               train_time=time.perf_counter() - began)
+
+    def predict_proba(self, x):
+        f = self.base.extract_features(x)
+        logits = self.net.infer(np.atleast_2d(f))
+        p = np.exp(logits - logits.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        return p[0] if np.ndim(f) == 1 else p
+
+    def predict(self, x):
+        p = self.predict_proba(x)
+        return int(p.argmax()) if p.ndim == 1 else p.argmax(axis=1)
 '''],
     "03.1": ['''
 def per_layer_sgd_update(weights, grads, base_lr, multipliers, frozen):

@@ -423,14 +423,14 @@ def test_a_pasted_reference_is_flagged_and_the_stub_is_not(tmp_path):
     from instructor.exercises import reference_source
     from instructor.grading.submissions import reference_match, stub_source
 
-    pasted = reference_source("02.2").replace("SoftmaxHead", "MyHead").replace("self", "me")
+    pasted = reference_source("02.2").replace("FeatureExtractor", "MyHead").replace("self", "me")
     path = _nb(tmp_path / "n.ipynb",
-               ("code", "### EXERCISE 02.2\nimport numpy as np\n" + pasted + "SoftmaxHead = MyHead\n"),
+               ("code", "### EXERCISE 02.2\nimport numpy as np\n" + pasted + "FeatureExtractor = MyHead\n"),
                ("code", stub_source("03.1").replace("03.1", "01.1")))
     cells, _ = parse_notebook(path)
     found, _ = extract_exercises(cells, ["01.1", "02.2"])
     flags = reference_match(found["02.2"])
-    assert flags == ["02.2: matches the reference solution (MyHead is the reference's SoftmaxHead "
+    assert flags == ["02.2: matches the reference solution (MyHead is the reference's FeatureExtractor "
                      "once names, docstrings, comments and formatting are ignored)"]
     assert reference_match(found["01.1"]) == []
     stub = _nb(tmp_path / "s.ipynb", ("code", stub_source("02.2")))

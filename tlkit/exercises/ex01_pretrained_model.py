@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from tlkit.exercises.compare import fmt, type_name
-from tlkit.exercises.registry import Case, CheckFailure, Exercise
+from tlkit.exercises.registry import COURSE_CLASSES_LIBRARY, Case, CheckFailure, Exercise
 from tlkit.exercises.running import describe_exception
 from tlkit.nn.network import Network
 
@@ -380,13 +380,7 @@ EXERCISE = Exercise(
         "`layer_names` may be None, a str or a list; images go in as (N, H, W, 1), vectors as "
         "(N, d); an unknown architecture raises a ValueError (no other exception).",
     },
-    library_names=(
-        "tlkit.PretrainedModel",
-        "tlkit.pretrained.PretrainedModel",
-        "tlkit.validation.resolve_layer_names",
-        "tlkit.validation.check_layer_name",
-        "tlkit.strategies.FineTuner",
-        "tlkit.strategies.fine_tuning.resolve_layers_to_unfreeze",
-    ),
+    # tlkit's own classes (and the freezing rules of tlkit.PretrainedModel) are the answer
+    library_names=COURSE_CLASSES_LIBRARY + ("tlkit.validation.resolve_layer_names",),
     fallback="tlkit.PretrainedModel",
 )

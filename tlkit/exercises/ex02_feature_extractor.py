@@ -26,7 +26,7 @@ import numpy as np
 
 from tlkit.config import TrainingConfig
 from tlkit.exercises.compare import fmt, type_name
-from tlkit.exercises.registry import Case, CheckFailure, Exercise
+from tlkit.exercises.registry import COURSE_CLASSES_LIBRARY, Case, CheckFailure, Exercise
 from tlkit.history import TrainingHistory
 from tlkit.pretrained import PretrainedModel
 
@@ -372,12 +372,7 @@ EXERCISE = Exercise(
         "exception": "Read the error message. `self.base.extract_features(X)` gives (N, F) "
         "features; the head is a Network([new_head(F, num_classes)]); config may be a dict.",
     },
-    library_names=(
-        "tlkit.FeatureExtractor",
-        "tlkit.strategies.FeatureExtractor",
-        "tlkit.strategies.feature_extraction.FeatureExtractor",
-        "tlkit.strategies.classifier.StrategyBase",
-        "tlkit.training.Trainer",
-    ),
+    # tlkit's own classes, and its training loop (the loop over minibatches is the exercise)
+    library_names=COURSE_CLASSES_LIBRARY + ("tlkit.training.Trainer",),
     fallback="tlkit.FeatureExtractor",
 )
