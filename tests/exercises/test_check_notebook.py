@@ -107,3 +107,14 @@ def test_usage_errors(tmp_path, capsys):
     assert "no exercise cell" in capsys.readouterr().out
     assert main([str(ROOT / "solutions" / "01_pretrained_model.ipynb"), "--exercise", "02.1"]) == 1
     assert "no exercise cell for ['02.1']" in capsys.readouterr().out
+
+
+def test_a_cell_that_does_not_run_is_named_with_its_line(tmp_path, capsys):
+    nb = {"cells": [{"cell_type": "code", "metadata": {}, "source":
+                     "### EXERCISE 04.1\ndef recommend_strategy(n, s):\n    return 'fine_tuning'\n"
+                     "1 / 0\n"}]}
+    path = tmp_path / "raises.ipynb"
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    assert main([str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "note: raises.ipynb, cell 1 raised ZeroDivisionError on line 4" in out

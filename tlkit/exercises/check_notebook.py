@@ -96,6 +96,17 @@ def _run(exercise: Exercise, code: ExerciseCode, timeout: float) -> tuple[dict |
             return None, f"the check process ended without a result (exit code {done.returncode}): {tail}"
 
 
+def _note_text(note: object, labels: list[str]) -> str:
+    """A cell that raised, as the runner notes it ({"cell", "error", "line"}), in words."""
+    if not isinstance(note, dict) or not isinstance(note.get("cell"), int) or not (
+            0 <= note["cell"] < len(labels)):
+        return str(note)
+    where = f" on line {note['line']}" if isinstance(note.get("line"), int) else ""
+    if note.get("error") == "SyntaxError":
+        return f"{labels[note['cell']]}: SyntaxError{where}; the cell did not run"
+    return f"{labels[note['cell']]} raised {note.get('error')}{where}"
+
+
 def check_exercise(exercise: Exercise, code: ExerciseCode, timeout: float = DEFAULT_TIMEOUT
                    ) -> tuple[bool, list[str]]:
     """Run one exercise's public cases on the code taken from the notebook: (passed, lines to print)."""
@@ -103,7 +114,8 @@ def check_exercise(exercise: Exercise, code: ExerciseCode, timeout: float = DEFA
     head = f"Exercise {exercise.id} ({exercise.title})"
     if frame is None:
         return False, [f"{head}: ERROR: {problem}"]
-    notes = [f"  note: {note}" for note in frame.get("notes", [])]
+    labels = [cell["label"] for cell in code.payload_cells()]
+    notes = [f"  note: {_note_text(note, labels)}" for note in frame.get("notes", [])]
     if frame.get("status") == "undefined":
         return False, [f"{head}: FAIL: the exercise cell ({code.exercise_cell.label}) does not "
                        f"define `{exercise.name}`", *notes]
