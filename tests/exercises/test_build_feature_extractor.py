@@ -65,8 +65,8 @@ def test_the_notebook_class_passes_with_tlkits_strategies_disabled(monkeypatch):
     def disabled(*args, **kwargs):
         raise AssertionError("the student's class used tlkit's strategies or training loop")
 
-    monkeypatch.setattr(tlkit.strategies.classifier.StrategyBase, "train", disabled)
-    monkeypatch.setattr(tlkit.strategies.classifier.StrategyBase, "predict_proba", disabled)
+    monkeypatch.setattr(tlkit.strategies.strategy.StrategyBase, "train", disabled)
+    monkeypatch.setattr(tlkit.strategies.strategy.StrategyBase, "predict_proba", disabled)
     monkeypatch.setattr(tlkit.training.Trainer, "fit", disabled)
     assert SOLVED.__mro__ == (SOLVED, object)
     result = score(SOLVED)

@@ -381,6 +381,6 @@ EXERCISE = Exercise(
         "(N, d); an unknown architecture raises a ValueError (no other exception).",
     },
     # tlkit's own classes (and the freezing rules of tlkit.PretrainedModel) are the answer
-    library_names=COURSE_CLASSES_LIBRARY + ("tlkit.validation.resolve_layer_names",),
+    library_names=COURSE_CLASSES_LIBRARY + ("tlkit.argcheck.resolve_layer_names",),
     fallback="tlkit.PretrainedModel",
 )

@@ -34,28 +34,22 @@ from tlkit.pretrained import PretrainedModel
 
 
 class _RowCounter:
-    """Counts the samples that enter the base's first block, on every path (training forward,
-    inference plan, Network.infer), by wrapping that block's methods on the instance."""
+    """Counts the samples that enter the base's first block, on every path (a training
+    forward, and the inference path of Network.infer and of frozen blocks), by wrapping that
+    block's ``forward`` and ``infer`` on the instance."""
 
     def __init__(self, base: PretrainedModel) -> None:
         self.rows = 0
         block = base.network.blocks[0]
-        forward, plan = block.forward, block.inference_plan
+        for name in ("forward", "infer"):
+            setattr(block, name, self._counted(getattr(block, name)))
 
-        def counted_forward(x, training):
+    def _counted(self, method: Any) -> Any:
+        def counted(x, *args, **kwargs):
             self.rows += len(x)
-            return forward(x, training)
+            return method(x, *args, **kwargs)
 
-        def counted_plan():
-            run = plan()
-
-            def counted(x):
-                self.rows += len(x)
-                return run(x)
-
-            return counted
-
-        block.forward, block.inference_plan = counted_forward, counted_plan
+        return counted
 
 
 def _numbers(value: Any) -> list | str:
