@@ -36,13 +36,19 @@ from tlkit.pretrained import PretrainedModel
 class _RowCounter:
     """Counts the samples that enter the base's first block, on every path (a training
     forward, and the inference path of Network.infer and of frozen blocks), by wrapping that
-    block's ``forward`` and ``infer`` on the instance."""
+    block's methods on the instance: ``forward`` and ``infer``, or, on the fast engine, whose
+    inference runs a block's ``inference_plan()`` (``infer`` included), ``forward`` and the
+    plans it hands out."""
 
     def __init__(self, base: PretrainedModel) -> None:
         self.rows = 0
         block = base.network.blocks[0]
-        for name in ("forward", "infer"):
-            setattr(block, name, self._counted(getattr(block, name)))
+        block.forward = self._counted(block.forward)
+        if hasattr(block, "inference_plan"):
+            plan = block.inference_plan
+            block.inference_plan = lambda: self._counted(plan())
+        else:
+            block.infer = self._counted(block.infer)
 
     def _counted(self, method: Any) -> Any:
         def counted(x, *args, **kwargs):
