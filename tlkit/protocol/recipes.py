@@ -29,8 +29,11 @@ from ..argcheck import check_choice, check_int, check_positive
 from ..config import FineTuningConfig, TrainingConfig
 from ..history import TrainingHistory
 from ..pretrained import check_base
-from ..strategies import FeatureExtractor, FineTuner, FromScratch
+from ..strategies import AdapterTuner, FeatureExtractor, FineTuner, FromScratch
 from ..strategy_rule import STRATEGIES
+
+#: what a recipe may train: the course's three strategies, and Part 5's parameter-efficient tuner
+RECIPE_STRATEGIES: tuple[str, ...] = (*STRATEGIES, "adapters")
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ class Recipe:
     strategy_kwargs: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        check_choice(self.strategy, "strategy", STRATEGIES)
+        check_choice(self.strategy, "strategy", RECIPE_STRATEGIES)
         check_positive(self.learning_rate, "learning_rate")
         check_int(self.batch_size, "batch_size", 1)
         check_int(self.updates, "updates", 1)
@@ -133,6 +136,8 @@ def build_strategy(recipe, base, num_classes: int, *, seed: int = 0):
     if recipe.strategy == "fine_tuning":
         layers = kwargs.pop("layers_to_unfreeze", None)
         return FineTuner(base.copy(), num_classes, layers, seed=seed, **kwargs)
+    if recipe.strategy == "adapters":  # adapters, LoRA or an input stem on a frozen base (Part 5)
+        return AdapterTuner(base.copy(), num_classes, seed=seed, **kwargs)
     return FromScratch(base, num_classes, seed=seed, **kwargs)
 
 
