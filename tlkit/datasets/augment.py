@@ -1,4 +1,4 @@
-"""Data augmentation on image batches: random affine warps and additive noise.
+"""Data augmentation on image batches: random affine warps, flips and additive noise.
 
 Everything is vectorised over the batch and takes an explicit
 ``np.random.Generator``, so a training loop can call it per minibatch:
@@ -27,6 +27,14 @@ import numpy as np
 
 from ..argcheck import check_rng
 from ._validate import check_images, check_nonneg
+from .augment_domain import (
+    FLIPS,
+    estimate_noise,
+    integer_shift,
+    integer_shift_retained,
+    random_flips,
+    retained_noise,
+)
 
 FILLS = ("border",)
 
@@ -55,6 +63,27 @@ def check_fill(fill: object) -> float | str:
             or not np.isfinite(fill):
         raise ValueError(f"fill must be a number or one of {FILLS}; got {fill!r}")
     return float(fill)
+
+
+def source_coordinates(n: int, in_hw: tuple[int, int], out_hw: tuple[int, int], angle, scale, shift):
+    """``(sy, sx)``, each (N, Ho*Wo): where in the source image each output pixel of the warp
+    samples (the output grid relative to its centre, mapped back through the rotation, the scaling
+    and the shift). Per-sample parameters are arrays of length N, scalars apply to all."""
+    (h, w), (ho, wo) = in_hw, out_hw
+    angle = np.broadcast_to(np.asarray(angle, dtype=np.float64), (n,))
+    scale = np.broadcast_to(np.asarray(scale, dtype=np.float64), (n,))
+    shift = np.broadcast_to(np.asarray(shift, dtype=np.float64), (n, 2))
+    if np.any(scale <= 0):
+        raise ValueError(f"scale must be > 0; got min {scale.min()}")
+    yy, xx = np.meshgrid(np.arange(ho, dtype=np.float64), np.arange(wo, dtype=np.float64),
+                         indexing="ij")
+    py = yy.ravel()[None, :] - (ho - 1) / 2.0 - shift[:, :1]
+    px = xx.ravel()[None, :] - (wo - 1) / 2.0 - shift[:, 1:]
+    theta = np.deg2rad(angle)[:, None]
+    cos, sin, inv_s = np.cos(theta), np.sin(theta), 1.0 / scale[:, None]
+    sy = (cos * py - sin * px) * inv_s + (h - 1) / 2.0
+    sx = (sin * py + cos * px) * inv_s + (w - 1) / 2.0
+    return sy, sx
 
 
 def affine_warp(
@@ -91,21 +120,8 @@ def affine_warp(
         out = np.clip(out, lo, hi).astype(np.float32)  # a convex combination: clip only rounding
         return out[:, 0] if squeeze else out
     ho, wo = (h, w) if out_shape is None else (int(out_shape[0]), int(out_shape[1]))
-    angle = np.broadcast_to(np.asarray(angle, dtype=np.float64), (n,))
-    scale = np.broadcast_to(np.asarray(scale, dtype=np.float64), (n,))
-    shift = np.broadcast_to(np.asarray(shift, dtype=np.float64), (n, 2))
-    if np.any(scale <= 0):
-        raise ValueError(f"scale must be > 0; got min {scale.min()}")
 
-    # Output pixel grid relative to the output centre, mapped back into the source.
-    yy, xx = np.meshgrid(np.arange(ho, dtype=np.float64), np.arange(wo, dtype=np.float64),
-                         indexing="ij")
-    py = yy.ravel()[None, :] - (ho - 1) / 2.0 - shift[:, :1]
-    px = xx.ravel()[None, :] - (wo - 1) / 2.0 - shift[:, 1:]
-    theta = np.deg2rad(angle)[:, None]
-    cos, sin, inv_s = np.cos(theta), np.sin(theta), 1.0 / scale[:, None]
-    sy = (cos * py - sin * px) * inv_s + (h - 1) / 2.0
-    sx = (sin * py + cos * px) * inv_s + (w - 1) / 2.0
+    sy, sx = source_coordinates(n, (h, w), (ho, wo), angle, scale, shift)
 
     # Bilinear gather from a zero-padded copy (a 1-pixel zero border catches
     # everything outside the image once coordinates are clipped to it).
@@ -150,11 +166,18 @@ def random_affine(
     max_shift = check_nonneg(max_shift, "max_shift")
     max_rotation = check_nonneg(max_rotation, "max_rotation", maximum=180.0)
     max_scale = check_nonneg(max_scale, "max_scale", maximum=0.99)
-    n = X.shape[0]
+    angle, scale, shift = warp_parameters(rng, X.shape[0], max_shift, max_rotation, max_scale)
+    return affine_warp(X, angle, scale, shift, out_shape, fill)
+
+
+def warp_parameters(rng: np.random.Generator, n: int, max_shift: float, max_rotation: float,
+                    max_scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(angle, scale, shift)`` of ``n`` random warps, uniform in their ranges (the draws of
+    :func:`random_affine`, in its order: shifts, angles, scales)."""
     shift = rng.uniform(-max_shift, max_shift, size=(n, 2))
     angle = rng.uniform(-max_rotation, max_rotation, size=n)
     scale = 1.0 + rng.uniform(-max_scale, max_scale, size=n)
-    return affine_warp(X, angle, scale, shift, out_shape, fill)
+    return angle, scale, shift
 
 
 def add_noise(X: np.ndarray, rng: np.random.Generator, sigma: float = 0.05) -> np.ndarray:
@@ -170,12 +193,24 @@ def add_noise(X: np.ndarray, rng: np.random.Generator, sigma: float = 0.05) -> n
 
 @dataclass(frozen=True)
 class Augmenter:
-    """A callable ``(X, rng) -> X_aug``: random affine warp, then Gaussian noise.
+    """A callable ``(X, rng) -> X_aug``: random flips and warp, then noise.
 
-    ``p`` is the probability that an image is warped at all (the rest stay
-    as they are, apart from the noise). ``fill`` is what uncovered pixels
+    ``p`` is the probability that an image is changed at all (the rest stay
+    as they are, apart from the added noise). ``fill`` is what uncovered pixels
     become: ``"border"`` (default) is each image's own background, the median
     of its border pixels; a number fills with that value.
+
+    Options for a domain whose look must survive the augmentation
+    (:mod:`tlkit.datasets.augment_domain`):
+
+    * ``restore_noise=True``: measure each image's noise level first (Immerkaer's
+      estimator) and, after the warp, add back the noise the interpolation averaged
+      away, pixel by pixel, so the augmented image is as noisy as the original;
+    * ``interpolation="none"``: no resampling at all: whole-pixel shifts (up to
+      ``floor(max_shift)`` per axis) that copy pixels exactly; ``max_rotation`` and
+      ``max_scale`` must then be 0 (:meth:`without_interpolation` sets them);
+    * ``flips``: ``"horizontal"``, ``"vertical"`` or ``"both"`` mirror each image with
+      probability 1/2 per axis, where the domain allows it (not for digits).
 
     Fields are frozen (assigning one raises ``dataclasses.FrozenInstanceError``
     naming it) and checked at construction and again at every call, so a field
@@ -188,6 +223,15 @@ class Augmenter:
     noise_sigma: float = 0.0
     p: float = 1.0
     fill: float | str = "border"
+    restore_noise: bool = False
+    interpolation: str = "bilinear"
+    flips: str = "none"
+
+    @classmethod
+    def without_interpolation(cls, max_shift: int = 1, flips: str = "none", **fields) -> Augmenter:
+        """Whole-pixel shifts of up to ``max_shift`` (and ``flips``): every pixel copied, none averaged."""
+        return cls(max_shift=max_shift, max_rotation=0.0, max_scale=0.0, interpolation="none",
+                   flips=flips, **fields)
 
     def __post_init__(self) -> None:
         self._check_fields()
@@ -200,6 +244,17 @@ class Augmenter:
         check_nonneg(self.max_scale, "max_scale", maximum=0.99)
         check_nonneg(self.noise_sigma, "noise_sigma")
         check_nonneg(self.p, "p", maximum=1.0)
+        if not isinstance(self.restore_noise, bool | np.bool_):
+            raise ValueError(f"restore_noise must be True or False; got {self.restore_noise!r}")
+        if self.interpolation not in INTERPOLATIONS:
+            raise ValueError(f"interpolation must be one of {INTERPOLATIONS}; got {self.interpolation!r}")
+        if self.flips not in FLIPS:
+            raise ValueError(f"flips must be one of {FLIPS}; got {self.flips!r}")
+        if self.interpolation == "none" and (self.max_rotation or self.max_scale):
+            raise ValueError(
+                "interpolation='none' allows whole-pixel shifts and flips only: max_rotation and "
+                f"max_scale must be 0; got max_rotation={self.max_rotation!r}, max_scale={self.max_scale!r} "
+                "(Augmenter.without_interpolation(max_shift=1) sets them)")
 
     def __call__(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         try:
@@ -208,11 +263,43 @@ class Augmenter:
             raise ValueError(f"Augmenter field {exc} (changed after construction)") from None
         X = check_images(X)
         rng = check_rng(rng)
-        out = random_affine(X, rng, self.max_shift, self.max_rotation, self.max_scale, fill=self.fill)
+        n, (h, w) = X.shape[0], X.shape[-2:]
+        sigma = estimate_noise(X) if self.restore_noise else None  # measured before anything moves
+        source = X if self.flips == "none" else random_flips(X, rng, self.flips)
+        if self.interpolation == "bilinear":
+            angle, scale, shift = warp_parameters(rng, n, self.max_shift, self.max_rotation, self.max_scale)
+            out = affine_warp(source, angle, scale, shift, fill=self.fill)
+            retained = retained_noise(*source_coordinates(n, (h, w), (h, w), angle, scale, shift), h, w) \
+                if self.restore_noise else None
+        else:
+            reach = int(np.floor(self.max_shift))
+            shift = rng.integers(-reach, reach + 1, size=(n, 2))
+            fill = border_background(source) if self.fill == "border" else self.fill
+            out = integer_shift(source, shift, fill)
+            retained = integer_shift_retained(shift, h, w) if self.restore_noise else None
         if self.p < 1.0:
-            keep = rng.random(X.shape[0]) >= self.p
+            keep = rng.random(n) >= self.p
             out[keep] = X[keep]
+            if retained is not None:
+                retained[keep] = 1.0
+        if sigma is not None:
+            out = _restore_noise(out, sigma, retained, rng)
         return add_noise(out, rng, self.noise_sigma)
+
+
+INTERPOLATIONS = ("bilinear", "none")
+
+
+def _restore_noise(out: np.ndarray, sigma: np.ndarray, retained: np.ndarray,
+                   rng: np.random.Generator) -> np.ndarray:
+    """Add Gaussian noise of variance ``sigma^2 * (1 - retained)`` to each pixel, clip to [0, 1]."""
+    missing = np.sqrt(np.clip(1.0 - retained, 0.0, 1.0)).reshape(len(out), *out.shape[-2:])
+    if out.ndim == 4:  # (N, C, H, W): sigma per image and channel, the same warp for every channel
+        scale = sigma[:, :, None, None] * missing[:, None]
+    else:
+        scale = sigma[:, None, None] * missing
+    noise = rng.standard_normal(out.shape, dtype=np.float32) * scale.astype(np.float32)
+    return np.clip(out + noise, 0.0, 1.0).astype(np.float32)
 
 
 def checked_augment(augment):
