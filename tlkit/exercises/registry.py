@@ -55,9 +55,10 @@ _EXERCISE_MODULES = (
     "tlkit.exercises.ex03_unfreezing_schedule",
     "tlkit.exercises.ex04_recommend_strategy",
     "tlkit.exercises.ex04_compare_strategies",
+    "tlkit.exercises.ex05_adapter",
 )
 
-_ID_PATTERN = re.compile(r"0[1-4]\.[1-9][0-9]?")
+_ID_PATTERN = re.compile(r"0[1-5]\.[1-9][0-9]?")
 
 
 class CheckFailure(Exception):
