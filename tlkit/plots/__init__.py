@@ -12,9 +12,11 @@ features                   :func:`plot_feature_projection` (2-D PCA by SVD)
 training                   :func:`plot_history`, :func:`plot_lr_per_block`, :func:`plot_lr_finder`
 choosing a strategy        :func:`plot_strategy_comparison`, :func:`plot_learning_curves`,
                            :func:`plot_winner_map` (with :func:`winner_table`)
+a different domain         :func:`plot_adapter_layout`, :func:`plot_parameter_efficiency`
 =========================  =================================================================
 """
 
+from .adapters import plot_adapter_layout, plot_parameter_efficiency
 from .architecture import architecture_rows, plot_architecture
 from .comparison import (
     comparison_table,
@@ -36,6 +38,7 @@ __all__ = [
     "feature_maps",
     "filter_images",
     "pca_2d",
+    "plot_adapter_layout",
     "plot_architecture",
     "plot_feature_maps",
     "plot_feature_projection",
@@ -44,6 +47,7 @@ __all__ = [
     "plot_learning_curves",
     "plot_lr_finder",
     "plot_lr_per_block",
+    "plot_parameter_efficiency",
     "plot_strategy_comparison",
     "plot_winner_map",
     "show_images",
