@@ -18,11 +18,11 @@ Protocol (``tlkit.protocol``): 100 training examples, 5 paired seeds (seed s: th
 s, the head's initialisation s, the minibatch order s), the same budget for every arm (300
 minibatch updates of 32, the recipes' budget), each arm's learning rate chosen among three on a
 stratified validation split (20%) inside the 100 training examples, never on the test split,
-which each final model sees once. Augmented arms and AdaBN train at the rate chosen for their
-plain twin (fine-tuning or from scratch) on the same seed, so the comparison isolates the
-augmentation or the statistics; the very low rate is the recipe's fixed rate. Each arm is
-paired with plain fine-tuning and with from scratch: per-seed differences of test accuracy, their mean and 95% interval
-(``paired_difference``), wins out of seeds, and the arm's trainable parameters.
+which each final model sees once (an augmented arm chooses among its plain twin's rates, as
+augmented training may want another rate); the very low rate is the recipe's fixed rate. Each
+arm is paired with plain fine-tuning and with from scratch: per-seed differences of test
+accuracy, their mean and 95% interval (``paired_difference``), wins out of seeds, and the arm's
+trainable parameters.
 
 Results: ``studies/results/domain_adaptation.json`` (``{"meta", "records"}``; records are single
 runs, ``kind == "run"``, and the paired comparisons, ``kind == "comparison"``). A restarted
@@ -80,13 +80,12 @@ AUGMENTERS = {
 
 @dataclass(frozen=True)
 class Arm:
-    """One arm: its recipe, the rates to choose from (None: ``rate_of``'s or the recipe's) and extras."""
+    """One arm: its recipe, the rates to choose from (None: the recipe's, fixed) and extras."""
 
     description: str
     method: str                    # the row of the notebook's table this arm belongs to
     recipe: Recipe
     rates: dict | None = None
-    rate_of: str | None = None     # train at the rate chosen for this arm (same seed)
     adabn: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -112,17 +111,17 @@ ARMS: dict[str, Arm] = {
     "input_stem": Arm("frozen base; an identity-initialised 3x3 filter in front of it (10 weights), and the head",
                       "input stem", _adapters("input_stem", adapters=None, input_stem=True), PEFT_RATES),
     "adabn": Arm("AdaBN (BatchNorm statistics re-estimated on the training images), then the fine_tuning arm",
-                 "AdaBN", RECIPES["fine_tuning"], rate_of="fine_tuning", adabn=True),
+                 "AdaBN", RECIPES["fine_tuning"], FT_RATES, adabn=True),
     "low_lr": Arm("fine-tune every block and the head at one rate, 10x below from scratch's (0.001, fixed)",
                   "very low learning rate",
                   RECIPES["fine_tuning"].replace(
                       name="low_lr", learning_rate=RECIPES["from_scratch"].learning_rate / 10,
                       strategy_kwargs={"layers_to_unfreeze": "all"}, config={"discriminative": "none"})),
     **{f"{ref} + {aug}": Arm(f"the {ref} arm with augmentation: {AUGMENTERS[aug]!r}", "augmentation",
-                             _augmented(ref, aug), rate_of=ref)
+                             _augmented(ref, aug), FT_RATES if ref == "fine_tuning" else SCRATCH_RATES)
        for ref in REFERENCES for aug in AUGMENTERS},
 }
-ORDER = list(ARMS)  # rate_of arms come after the arm they take their rate from
+ORDER = list(ARMS)
 
 
 # -- one run ---------------------------------------------------------------------------------
@@ -136,7 +135,7 @@ def train_arm(arm: Arm, base, X, y, num_classes: int, *, learning_rate: float, s
     return strategy, updates_done(history)
 
 
-def run_arm(name: str, task, base, seed: int, chosen_rates: dict[str, float]) -> dict:
+def run_arm(name: str, task, base, seed: int) -> dict:
     """Choose the arm's rate inside the training set, train on all of it, test once."""
     arm = ARMS[name]
     start = time.perf_counter()
@@ -149,8 +148,6 @@ def run_arm(name: str, task, base, seed: int, chosen_rates: dict[str, float]) ->
         chosen = select(arm.rates, score, task.X_train, task.y_train, folds=None, seed=seed)
         rate = float(chosen.best)
         selection = {"method": chosen.method, "scores": chosen.scores, "chosen": chosen.best_name}
-    elif arm.rate_of:
-        rate = chosen_rates[arm.rate_of]
     else:
         rate = arm.recipe.learning_rate
     fit_start = time.perf_counter()
@@ -171,10 +168,7 @@ def task_name(similarity: str, domain: str) -> str:
 def run_study(tasks=TASKS, seeds=SEEDS, arms=None, runs: list[dict] | None = None, save=None,
               log=print) -> list[dict]:
     """Every missing (task, seed, arm) run; ``save(runs)`` after each (task, seed)."""
-    if arms is not None:  # an augmented arm needs the arm whose rate it takes
-        needed = set(arms) | {ARMS[a].rate_of for a in arms if ARMS[a].rate_of}
-        arms = [a for a in ORDER if a in needed]
-    arms = ORDER if arms is None else arms
+    arms = ORDER if arms is None else [a for a in ORDER if a in arms]
     runs = list(runs or [])
     done = {(r["task"], r["seed"], r["arm"]): r for r in runs}
     for similarity, domain in tasks:
@@ -182,13 +176,11 @@ def run_study(tasks=TASKS, seeds=SEEDS, arms=None, runs: list[dict] | None = Non
         for seed in seeds:
             task = make_transfer_task(similarity, n_train=N_TRAIN, seed=seed, domain=domain)
             base = PretrainedModel(ARCHITECTURE, task.input_shape)
-            chosen = {a: done[(name, seed, a)]["learning_rate"] for a in arms if (name, seed, a) in done}
             start = time.perf_counter()
             for arm in arms:
                 if (name, seed, arm) in done:
                     continue
-                result = run_arm(arm, task, base, seed, chosen)
-                chosen[arm] = result["learning_rate"]
+                result = run_arm(arm, task, base, seed)
                 record = {"kind": "run", "task": name, "seed": seed, "arm": arm, "method": ARMS[arm].method,
                           "n_train": int(len(task.X_train)), **result}
                 runs.append(record)
@@ -267,12 +259,11 @@ def meta(runs: list[dict], missing: list[str], command: str, wall_seconds: float
         "tasks": [task_name(*t) for t in TASKS], "updates_per_arm": UPDATES, "references": list(REFERENCES),
         "diff": "arm - reference test accuracy, a fraction, paired by seed",
         "selection": ("each arm with candidate rates: tlkit.protocol.select on a stratified validation split "
-                      "(20%) of the 100 training examples; augmented arms and adabn reuse the rate chosen for "
-                      "their plain twin on the same seed; low_lr's rate is fixed; the test split is scored "
-                      "once per final model"),
+                      "(20%) of the 100 training examples (augmented arms and adabn among their plain twin's "
+                      "candidates); low_lr's rate is fixed; the test split is scored once per final model"),
         "candidate_rates": {"fine_tuning": FT_RATES, "from_scratch": SCRATCH_RATES, "peft": PEFT_RATES},
         "arms": {name: {"description": arm.description, "method": arm.method, "recipe": _recipe_dict(arm.recipe),
-                        "rates": arm.rates, "rate_of": arm.rate_of, "adabn": arm.adabn}
+                        "rates": arm.rates, "adabn": arm.adabn}
                  for name, arm in ARMS.items()},
         "runs": sum(r.get("kind") == "run" for r in runs),
         "run_seconds_total": round(float(sum(r["seconds"] for r in runs if r.get("kind") == "run")), 1),
