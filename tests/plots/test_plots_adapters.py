@@ -27,12 +27,13 @@ def test_the_layout_draws_one_box_per_block_and_counts_the_trainable_parameters(
 def test_parameter_efficiency_puts_each_method_at_its_parameter_count():
     _, ax = plt.subplots()
     points = [{"label": "adapters", "trainable": 7526, "diff": -0.04, "ci95": (-0.06, -0.02)},
-              {"label": "input stem", "trainable": 2580, "diff": 0.01, "ci95": (-0.01, 0.03)}]
+              {"label": "input stem", "trainable": 2580, "diff": 0.01, "ci95": (-0.01, 0.03)},
+              {"label": "a twin", "trainable": 2580, "diff": 0.0, "ci95": (-0.01, 0.01)}]
     assert plot_parameter_efficiency(points, ax=ax, title="X-ray") is ax
     assert ax.get_xscale() == "log" and ax.get_title() == "X-ray"
     xs = sorted(float(line.get_xdata()[0]) for line in ax.lines if line.get_marker() == "o")
-    assert xs == [2580.0, 7526.0]
+    assert xs == pytest.approx([2580.0, 2580.0 * 1.04, 7526.0])   # the twin drawn 4% to the right
     ys = sorted(float(line.get_ydata()[0]) for line in ax.lines if line.get_marker() == "o")
-    assert ys == pytest.approx([-4.0, 1.0])
+    assert ys == pytest.approx([-4.0, 0.0, 1.0])
     with pytest.raises(ValueError, match="points is empty"):
         plot_parameter_efficiency([])

@@ -64,20 +64,30 @@ def plot_parameter_efficiency(points: Sequence[dict], ax=None, reference: str = 
     trainable parameters (log scale), one point per method: how few parameters buy how much.
 
     ``points``: dicts with ``"label"``, ``"trainable"`` (an int), ``"diff"`` and ``"ci95"`` (a
-    pair), as fractions of accuracy. Returns the Axes."""
+    pair), as fractions of accuracy; methods with the same count are drawn 4% apart so that
+    none hides another. Returns the Axes."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
     ax = get_ax(ax, figsize=(6.0, 3.6))
     if not points:
         raise ValueError("points is empty: give one dict per method")
+    seen: dict[int, int] = {}
     for index, p in enumerate(points):
         lo, hi = p["ci95"]
         mean = 100 * p["diff"]
-        ax.errorbar([p["trainable"]], [mean], yerr=[[mean - 100 * lo], [100 * hi - mean]], fmt="o",
+        repeat = seen.get(p["trainable"], 0)  # methods with the same count are drawn 4% apart
+        seen[p["trainable"]] = repeat + 1
+        x = p["trainable"] * 1.04 ** repeat
+        ax.errorbar([x], [mean], yerr=[[mean - 100 * lo], [100 * hi - mean]], fmt="o",
                     color=f"C{index % 10}", capsize=3, label=p["label"])
     ax.axhline(0.0, color="#444444", lw=0.8, ls="--")
     ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("trainable parameters (log scale)")
     ax.set_ylabel(f"accuracy minus {reference}\n(points, 95% interval)")
-    ax.legend(fontsize=7, loc="best", frameon=False)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3, frameon=False)
     if title:
         ax.set_title(title, fontsize=10)
     return ax
