@@ -487,6 +487,38 @@ def compare_strategies(arms, X, y, update_budget):
                            seconds=elapsed, accuracy=accuracy)
     return report
 '''],
+    "05.1": ['''
+def adapter_forward_backward(x, params, grad_out):
+    C = params["W_down"].shape[0]
+    rows = x.reshape(-1, C)
+    pre = rows @ params["W_down"] + params["b_down"]
+    active = pre > 0
+    hidden = np.where(active, pre, 0)
+    out = rows + hidden @ params["W_up"] + params["b_up"]
+    up = grad_out.reshape(-1, C)
+    d_pre = np.where(active, up @ params["W_up"].T, 0)
+    grads = {}
+    grads["W_up"] = hidden.T @ up
+    grads["b_up"] = up.sum(0)
+    grads["W_down"] = rows.T @ d_pre
+    grads["b_down"] = d_pre.sum(0)
+    grads["x"] = (up + d_pre @ params["W_down"].T).reshape(x.shape)
+    return out.reshape(x.shape), grads
+''', '''
+def adapter_forward_backward(x, params, grad_out):
+    shape = x.shape
+    wd, bd, wu, bu = params["W_down"], params["b_down"], params["W_up"], params["b_up"]
+    flat_x = x.reshape(-1, wd.shape[0])
+    flat_g = grad_out.reshape(flat_x.shape)
+    z = np.einsum("nc,cr->nr", flat_x, wd) + bd
+    h = z * (z > 0)
+    y = flat_x + np.einsum("nr,rc->nc", h, wu) + bu
+    dz = np.einsum("nc,rc->nr", flat_g, wu) * (z > 0)
+    dx = flat_g + np.einsum("nr,cr->nc", dz, wd)
+    return y.reshape(shape), {"x": dx.reshape(shape), "W_down": np.einsum("nc,nr->cr", flat_x, dz),
+                              "b_down": dz.sum(axis=0), "W_up": np.einsum("nr,nc->rc", h, flat_g),
+                              "b_up": flat_g.sum(axis=0)}
+'''],
 }
 
 
