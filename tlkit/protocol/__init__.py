@@ -20,7 +20,7 @@ from .recipes import (
     make_config,
     updates_done,
 )
-from .records import STUDY_RESULTS, load_meta, load_records, save_records
+from .records import load_meta, load_records, save_records, study_results
 from .rule_check import RuleVerdict, judge_choice, judge_rule
 from .selection import Selection, select, stratified_folds, stratified_indices, train_validation_split
 from .stats import PairedDifference, format_difference, paired_difference, regret, ties_within
@@ -45,6 +45,7 @@ __all__ = [
     "paired_difference",
     "regret",
     "save_records",
+    "study_results",
     "select",
     "stratified_folds",
     "stratified_indices",
@@ -52,3 +53,10 @@ __all__ = [
     "train_validation_split",
     "updates_done",
 ]
+
+
+def __getattr__(name: str):
+    # STUDY_RESULTS (the studies' results folder) is found on first use, not at import time.
+    if name == "STUDY_RESULTS":
+        return study_results()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

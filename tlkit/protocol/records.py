@@ -3,17 +3,41 @@
 from __future__ import annotations
 
 import json
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from ..atomic_write import write_atomically
 
-#: Where the research scripts of ``studies/`` write their results (and the notebooks read them):
-#: the ``results`` folder of the ``studies`` package, which sits next to ``tlkit`` in the
-#: repository, in the student bundle and in an installed copy (``studies`` ships its results
-#: as package data, see pyproject.toml).
-STUDY_RESULTS: Path = Path(__file__).resolve().parents[2] / "studies" / "results"
+#: The package whose ``results`` folder holds the study results (package data, see pyproject.toml).
+RESULTS_PACKAGE = "studies"
+
+
+def study_results() -> Path:
+    """The folder where the research scripts of ``studies/`` write their results and the notebooks read them.
+
+    It is the ``results`` data folder of the ``studies`` package, found through
+    :mod:`importlib.resources`: the same code finds it in the repository, in an editable install
+    and in an installed wheel (where ``studies`` ships its results as package data), wherever
+    ``tlkit`` itself lies. ``tlkit.protocol.STUDY_RESULTS`` is this folder, resolved on first use,
+    so ``import tlkit`` does not import ``studies`` (the grader's sandbox holds ``tlkit`` only).
+    """
+    try:
+        folder = resources.files(RESULTS_PACKAGE) / "results"
+    except ModuleNotFoundError:
+        raise FileNotFoundError(
+            f"the study results ship with the {RESULTS_PACKAGE!r} package, which is not installed here; "
+            "install tlkit from its wheel or repository (pip install .) to get them"
+        ) from None
+    # A wheel installs into a folder, so the resource is a real path (zip imports are not supported).
+    return Path(str(folder))
+
+
+def __getattr__(name: str):
+    if name == "STUDY_RESULTS":
+        return study_results()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _plain(value):
