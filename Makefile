@@ -20,11 +20,11 @@ export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 NBVAL := --nbval-current-env --nbval-sanitize-with solutions/nbval_sanitize.cfg -p no:cacheprovider
 
-.PHONY: help install lab test lint unit nbval nbval-matrix notebooks grade bench pretrain clean screenshots
+.PHONY: help install lab test lint unit widgets-ipyw7 nbval nbval-matrix notebooks grade bench pretrain clean screenshots
 
 help:
 	@echo "make lab        open JupyterLab on the workbook"
-	@echo "make test       lint, unit tests, and execute every notebook with nbval"
+	@echo "make test       lint, unit tests (widgets also under ipywidgets 7.7), and execute every notebook with nbval"
 	@echo "make nbval-matrix  nbval on the solutions under several BLAS kernels"
 	@echo "make screenshots  PNG pages of every notebook after Run All (docs/screenshots/)"
 	@echo "make notebooks  regenerate notebooks/ (student versions) from solutions/"
@@ -41,13 +41,30 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# A second, small environment with Colab's widget stack (ipywidgets 7.7.1, numpy 2.1, matplotlib
+# 3.10): tests/widgets run there as well as in .venv (ipywidgets 8). ipywidgets 7.7.1's own
+# requirements pull the classic notebook server (widgetsnbextension), which a kernel does not
+# need, so its runtime requirements are installed first and ipywidgets itself with --no-deps.
+IPYW7_VENV  := .venv-ipyw7
+IPYW7_STAMP := $(IPYW7_VENV)/.installed-stamp
+IPYW7_PACKAGES := "numpy~=2.1.0" "matplotlib~=3.10.0" pytest ipykernel ipython traitlets ipython_genutils
+
+$(IPYW7_STAMP): Makefile
+	test -x $(IPYW7_VENV)/bin/python || $(PYTHON) -m venv $(IPYW7_VENV)
+	$(IPYW7_VENV)/bin/python -m pip install --quiet $(IPYW7_PACKAGES)
+	$(IPYW7_VENV)/bin/python -m pip install --quiet --no-deps ipywidgets==7.7.1
+	touch $(IPYW7_STAMP)
+
+widgets-ipyw7: $(IPYW7_STAMP)
+	$(IPYW7_VENV)/bin/python -m pytest -p no:cacheprovider -W "ignore::DeprecationWarning" tests/widgets
+
 # As root (containers, CI images) Jupyter refuses to start without --allow-root; with no
 # display it opens no browser and prints the URL to open, then keeps serving (Ctrl-C stops it).
 LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root) $(if $(DISPLAY)$(WAYLAND_DISPLAY),,$(if $(filter Darwin,$(shell uname -s)),,--no-browser))
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab $(LAB_FLAGS) notebooks/00_introduction.ipynb
 
-test: lint unit nbval
+test: lint unit widgets-ipyw7 nbval
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
@@ -91,4 +108,4 @@ pretrain: $(STAMP)
 	$(PY) -m studies.pretrain --all
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) $(IPYW7_VENV) .pytest_cache .ruff_cache build *.egg-info

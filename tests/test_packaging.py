@@ -71,3 +71,14 @@ def test_the_notebooks_imports_resolve_without_pythonpath(tmp_path):
             "studies.pretrain, tlkit; print(studies.study.RESULTS_PATH.exists())")
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip() == "True", out.stderr[-1500:]
+
+
+def test_ipywidgets_7_7_is_allowed_and_make_test_runs_the_widget_tests_under_it():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert ("ipywidgets", ">=7.7") in {_normalise(r) for r in project["dependencies"]}
+    makefile = (ROOT / "Makefile").read_text()
+    test_target = re.search(r"^test:(.*)$", makefile, re.M).group(1).split()
+    assert "widgets-ipyw7" in test_target
+    recipe = makefile.split("\nwidgets-ipyw7:", 1)[1].split("\n\n", 1)[0]
+    assert "tests/widgets" in recipe
+    assert "ipywidgets==7.7.1" in makefile.split("\n$(IPYW7_STAMP):", 1)[1].split("\n\n", 1)[0]

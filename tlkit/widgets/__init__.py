@@ -1,4 +1,4 @@
-"""The interactive panels of the workbook (ipywidgets 8).
+"""The interactive panels of the workbook (ipywidgets 7.7, Colab's, or 8).
 
 Each function returns a panel object: display it (the last line of a cell) to get the
 controls, or drive it from Python through its widgets (set ``.value``, call ``.click()``),
