@@ -18,7 +18,13 @@ For every ``solutions/*.ipynb`` the student version:
   student does not see; nbgrader metadata on cells is kept);
 * drops cells whose ``metadata.tags`` contain ``"solution-only"``;
 * clears every output, execution count and the execution-timing metadata, and the
-  saved widget state (it belongs to the solution run's outputs).
+  saved widget state (it belongs to the solution run's outputs);
+* starts the file with two launch cells (:func:`with_launch_cells`): an "Open in Colab" badge
+  linking to the notebook on GitHub, and a code cell that installs tlkit when, and only when, it
+  runs on Google Colab (``"google.colab" in sys.modules``), with ``--no-deps`` so Colab's own
+  ipywidgets, numpy and matplotlib stay in place; anywhere else (JupyterLab, Binder, Codespaces,
+  nbval, the grader) it does nothing and prints nothing. The GitHub repository is read from
+  ``pyproject.toml``'s ``[project.urls] Repository``, the one place that names it.
 
 Files are written as ``nbformat.write`` does (sorted keys, indent 1, UTF-8, sources split
 into lines, trailing newline), so saving a notebook in JupyterLab does not churn it. Only
@@ -30,6 +36,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -50,6 +57,12 @@ __all__ = [
     "build",
     "check",
     "main",
+    "COLAB_PROVIDES",
+    "LAUNCH_CELL_IDS",
+    "colab_install_packages",
+    "colab_url",
+    "github_repository",
+    "with_launch_cells",
 ]
 
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
@@ -65,6 +78,17 @@ STUB_LINES = (
 _SPLIT_MIMES = ("application/javascript", "image/svg+xml")
 # Cell metadata written by nbclient/JupyterLab that only describes one run.
 _TRANSIENT_CELL_METADATA = ("execution", "trusted", "ExecuteTime")
+
+ROOT = Path(__file__).resolve().parents[1]
+#: The branch the launch links open.
+BRANCH = "main"
+#: tlkit's runtime requirements that Google Colab already has (its ipywidgets is 7.7.1, which
+#: tlkit supports); the Colab install cell keeps Colab's copies and installs only the others.
+COLAB_PROVIDES = ("numpy", "matplotlib", "ipywidgets")
+#: The ids of the two cells :func:`with_launch_cells` puts first (badge, install).
+LAUNCH_CELL_IDS = ("colab-badge", "colab-install")
+COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
+_GITHUB = re.compile(r"^https://github\.com/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?$")
 
 
 class NotebookBuildError(ValueError):
@@ -150,6 +174,80 @@ def student_notebook(nb: dict[str, Any], name: str = "<notebook>") -> dict[str, 
     return result
 
 
+def _pyproject(pyproject: Path | str | None) -> dict[str, Any]:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: tomli is the same parser (a dependency of pytest)
+        import tomli as tomllib
+    path = Path(pyproject) if pyproject is not None else ROOT / "pyproject.toml"
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise NotebookBuildError(f"cannot read {path}: {exc}") from None
+
+
+def github_repository(pyproject: Path | str | None = None) -> str:
+    """``"owner/name"`` of the course on GitHub, from ``[project.urls] Repository`` of pyproject.toml."""
+    url = (_pyproject(pyproject).get("project", {}).get("urls") or {}).get("Repository", "")
+    match = _GITHUB.match(url)
+    if not match:
+        raise NotebookBuildError(
+            f"pyproject.toml: [project.urls] Repository must be https://github.com/<owner>/<repo>; got {url!r}"
+        )
+    return f"{match.group(1)}/{match.group(2)}"
+
+
+def colab_url(filename: str, repository: str | None = None) -> str:
+    """The Colab link that opens ``notebooks/<filename>`` of the course's GitHub repository."""
+    repository = repository or github_repository()
+    return f"https://colab.research.google.com/github/{repository}/blob/{BRANCH}/notebooks/{filename}"
+
+
+def colab_install_packages(pyproject: Path | str | None = None) -> list[str]:
+    """tlkit's runtime requirements that Colab lacks (none of numpy, matplotlib, ipywidgets)."""
+    requirements = _pyproject(pyproject).get("project", {}).get("dependencies", [])
+    names = {re.split(r"[^A-Za-z0-9_.-]", r.strip(), maxsplit=1)[0].lower().replace("_", "-"): r
+             for r in requirements}
+    return [requirement for name, requirement in names.items() if name not in COLAB_PROVIDES]
+
+
+def _colab_install_source(repository: str, extra: list[str]) -> str:
+    lines = [
+        "# On Google Colab only: install tlkit from GitHub with --no-deps, so Colab's own ipywidgets,",
+        "# numpy and matplotlib stay in place. Anywhere else this cell does nothing.",
+        "import sys",
+        "",
+        'if "google.colab" in sys.modules:',
+        "    import subprocess",
+        "",
+        '    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",',
+        f'                    "tlkit @ git+https://github.com/{repository}@{BRANCH}"], check=True)',
+    ]
+    if extra:
+        lines.append(f'    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *{extra!r}], check=True)')
+    return "\n".join(lines)
+
+
+def with_launch_cells(nb: dict[str, Any], filename: str, repository: str | None = None,
+                      extra_packages: list[str] | None = None) -> dict[str, Any]:
+    """``nb`` (a new dict) starting with the Colab badge and the Colab-only install cell.
+
+    Launch cells already there (same ids) are replaced, so the operation is idempotent.
+    """
+    repository = repository or github_repository()
+    extra = colab_install_packages() if extra_packages is None else list(extra_packages)
+    result = copy.deepcopy(nb)
+    badge = {"cell_type": "markdown", "metadata": {},
+             "source": f"[![Open In Colab]({COLAB_BADGE})]({colab_url(filename, repository)})"}
+    install = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+               "source": _colab_install_source(repository, extra)}
+    if (result.get("nbformat"), result.get("nbformat_minor", 0)) >= (4, 5):  # cell ids exist since 4.5
+        badge["id"], install["id"] = LAUNCH_CELL_IDS
+    kept = [c for c in result.get("cells", []) if not (isinstance(c, dict) and c.get("id") in LAUNCH_CELL_IDS)]
+    result["cells"] = [badge, install, *kept]
+    return result
+
+
 def render_notebook(nb: dict[str, Any]) -> str:
     """Serialise a notebook exactly as ``nbformat.write`` would (with a final newline)."""
     nb = copy.deepcopy(nb)
@@ -179,12 +277,14 @@ def expected_notebooks(solutions_dir: Path | str) -> dict[str, str]:
     if not solutions_dir.is_dir():
         raise NotebookBuildError(f"no solutions directory at {solutions_dir}")
     expected = {}
+    repository, extra = github_repository(), colab_install_packages()
     for path in sorted(solutions_dir.glob("*.ipynb")):
         try:
             nb = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise NotebookBuildError(f"{path.name}: cannot read the notebook ({exc})") from None
-        expected[path.name] = render_notebook(student_notebook(nb, path.name))
+        student = with_launch_cells(student_notebook(nb, path.name), path.name, repository, extra)
+        expected[path.name] = render_notebook(student)
     return expected
 
 
