@@ -47,7 +47,11 @@ install: $(STAMP)
 # need, so its runtime requirements are installed first and ipywidgets itself with --no-deps.
 IPYW7_VENV  := .venv-ipyw7
 IPYW7_STAMP := $(IPYW7_VENV)/.installed-stamp
-IPYW7_PACKAGES := "numpy~=2.1.0" "matplotlib~=3.10.0" pytest ipykernel ipython traitlets ipython_genutils
+# numpy 2.1 and matplotlib 3.10 have wheels up to Python 3.13 (Colab's are 3.12-3.13); a newer
+# Python gets their current releases.
+IPYW7_PACKAGES := "numpy~=2.1.0; python_version < '3.14'" "numpy; python_version >= '3.14'" \
+	"matplotlib~=3.10.0; python_version < '3.14'" "matplotlib; python_version >= '3.14'" \
+	pytest ipykernel ipython traitlets ipython_genutils
 
 $(IPYW7_STAMP): Makefile
 	test -x $(IPYW7_VENV)/bin/python || $(PYTHON) -m venv $(IPYW7_VENV)
