@@ -1,6 +1,7 @@
 """The built wheel works on its own: installed (not editable) into a fresh virtual environment,
 with no repository on the path, it imports what the notebooks import, finds the study results
-and runs notebooks 03 and 04 to the end (what ``pip install git+...`` on Colab gives a student).
+and runs notebooks 03, 04 and 05 (those that read stored study results) to the end: what
+``pip install git+...`` on Colab gives a student.
 
 Everything happens offline: the wheel is built with the current environment's setuptools
 (``--no-build-isolation``), installed with ``--no-index --no-deps``, and the fresh environment
@@ -29,7 +30,7 @@ from instructor.build_notebooks import SOLUTION_ONLY_TAG, strip_hidden_tests
 ROOT = Path(__file__).resolve().parents[1]
 # What the wheel is built from (pyproject.toml decides what of it ships).
 SOURCES = ("pyproject.toml", "README.md", "tlkit", "studies")
-EXECUTED = ("03_fine_tuning.ipynb", "04_choosing_a_strategy.ipynb")
+EXECUTED = ("03_fine_tuning.ipynb", "04_choosing_a_strategy.ipynb", "05_domain_adaptation.ipynb")
 
 pytestmark = pytest.mark.wheel_install
 
@@ -121,10 +122,10 @@ CHECK = textwrap.dedent("""
     from tlkit.protocol import STUDY_RESULTS, load_records
     assert STUDY_RESULTS.is_relative_to(site_dir), STUDY_RESULTS
     files = sorted(p.name for p in STUDY_RESULTS.glob("*.json"))
-    import studies.study, studies.tips, studies.xray_augmentation, studies.xray_factors
+    import studies.domain_adaptation, studies.study, studies.tips, studies.xray_augmentation, studies.xray_factors
     curves = studies.study.load_results()
     tips = json.loads((STUDY_RESULTS / "tips.json").read_text())
-    xray = load_records(studies.xray_factors.RESULTS_PATH)
+    xray = load_records(studies.xray_factors.RESULTS_PATH) + load_records(studies.domain_adaptation.RESULTS_PATH)
     augmentation = studies.xray_augmentation.load()
     print(json.dumps({"modules": sorted(modules), "files": files, "curves": len(curves), "tips": len(tips),
                       "xray": len(xray), "augmentation": bool(augmentation)}))
