@@ -52,7 +52,7 @@ _EXERCISE_MODULES = (
     "tlkit.exercises.ex02_softmax_cross_entropy",
     "tlkit.exercises.ex02_feature_extractor",
     "tlkit.exercises.ex03_per_layer_update",
-    "tlkit.exercises.ex03_unfreezing_schedule",
+    "tlkit.exercises.ex03_fine_tuner",
     "tlkit.exercises.ex04_recommend_strategy",
     "tlkit.exercises.ex04_compare_strategies",
     "tlkit.exercises.ex05_adapter",
