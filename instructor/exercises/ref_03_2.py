@@ -143,8 +143,8 @@ def make_hidden_cases(rng: np.random.Generator) -> tuple[Case, ...]:
                                hidden=True))
         elif index == 3:  # warm-up length
             cases.append(_case(f"{label}: a 1-epoch warm-up then {len(top)} block(s)", arch, d, k, n, seed,
-                               top, "warmup_split", {"epochs": 3, "learning_rate": 0.05, "batch_size": n,
-                                                     "warmup_epochs": 1}, hidden=True))
+                               top, "warmup_split", {"epochs": int(rng.integers(2, 4)), "learning_rate": 0.05,
+                                                     "batch_size": n, "warmup_epochs": 1}, hidden=True))
         elif index == 4:  # a frozen block between trainable ones, an unknown name
             middle = names[1:2] if len(names) > 2 else names[-1:]
             cases.append(_case(f"{label}: only {middle[0]} unfrozen", arch, d, k, n, seed, middle, "train",

@@ -18,12 +18,39 @@ from tlkit.exercises.registry import Case, CheckFailure, Exercise
 
 STRATEGIES = ("feature_extraction", "fine_tuning", "from_scratch")
 SIMILARITIES = ("high", "medium", "low")
-_BOUNDARIES = {999, 1_000, 9_999, 10_000}
 
 
 def apply(fn: Callable, inputs: dict[str, Any]) -> dict[str, Any]:
     return {"answers": [[fn(size, similarity) for similarity in inputs["similarities"]]
                         for size in inputs["sizes"]]}
+
+
+def rule_row(category: str, similarities: list[str]) -> list[str]:
+    """The course's strategies for one size category, one per similarity (tlkit.strategy_rule's table)."""
+    from tlkit.strategy_rule import RULE
+
+    return [RULE[(category, similarity)].strategy for similarity in similarities]
+
+
+def mistake_kind(size: int, similarities: list[str], row: list, column: int) -> str:
+    """What kind of mistake a wrong answer is, from the student's whole row at this size.
+
+    * the row is another size category's row: "boundary" right at 1,000 or 10,000 (within
+      2 examples), else "size_category";
+    * the wrong answer is the right one for another similarity at this size: "similarity";
+    * anything else: "wrong_strategy".
+    """
+    from tlkit.strategy_rule import SIZE_BOUNDARIES, SIZE_CATEGORIES, size_category
+
+    category = size_category(size)
+    for other in SIZE_CATEGORIES:
+        if other != category and list(row) == rule_row(other, similarities):
+            near = any(abs(size - bound) <= 2 for bound in SIZE_BOUNDARIES.values())
+            return "boundary" if near else "size_category"
+    right = rule_row(category, similarities)
+    if any(row[column] == right[j] for j in range(len(similarities)) if j != column):
+        return "similarity"
+    return "wrong_strategy"
 
 
 def compare(case: Case, expected: dict, got: dict) -> None:
@@ -37,7 +64,7 @@ def compare(case: Case, expected: dict, got: dict) -> None:
                 raise CheckFailure("no_return" if answer is None else "unknown_strategy",
                                    f"{call} returned {fmt(answer)}, expected one of {valid}")
             if answer != want:
-                raise CheckFailure("boundary" if size in _BOUNDARIES else "wrong_strategy",
+                raise CheckFailure(mistake_kind(size, similarities, got["answers"][i], j),
                                    f"{call} returned {answer!r}, expected {want!r}")
 
 
@@ -79,6 +106,11 @@ EXERCISE = Exercise(
         "large and similar: fine-tuning.",
         "boundary": "Check `<` against `<=`: 1,000 examples already count as medium and "
         "10,000 as large.",
+        "size_category": "Your answers at this size are those of another size category: small "
+        "is below 1,000 examples, medium 1,000 to 9,999, large 10,000 or more.",
+        "similarity": "The size category is right, the similarity is not: only 'high' similarity "
+        "makes a small dataset feature extraction, and only 'low' similarity makes a large one "
+        "from scratch (compare task_similarity with == against the exact strings).",
         "unknown_strategy": "Return exactly one of the strings 'feature_extraction', "
         "'fine_tuning' or 'from_scratch' (mind the underscores).",
         "exception": "Read the error message; your function is called with an int size "
@@ -90,4 +122,5 @@ EXERCISE = Exercise(
         "tlkit.strategy_rule.size_category",
         "tlkit.manager.TransferLearningManager",
     ),
+    fallback="tlkit.strategy_rule.choose_strategy",
 )

@@ -54,7 +54,7 @@ _EXERCISE_MODULES = (
     "tlkit.exercises.ex03_per_layer_update",
     "tlkit.exercises.ex03_fine_tuner",
     "tlkit.exercises.ex04_recommend_strategy",
-    "tlkit.exercises.ex04_compare_strategies",
+    "tlkit.exercises.ex04_transfer_learning_manager",
     "tlkit.exercises.ex05_adapter",
 )
 
