@@ -258,3 +258,48 @@ def test_transferability_and_recommendation_from_data(blobs):
     assert "LogME" in rec.reasoning and rec.architecture == "medium"
     with pytest.raises(ValueError, match="different lengths"):
         M.estimate_transferability(model, X, y[:-1])
+
+
+# -- compare_strategies with arms of your own ------------------------------------------------
+
+def test_arms_that_build_the_recipes_strategies_give_the_recipes_comparison(blobs):
+    from tlkit.protocol import build_strategy
+
+    X, y = blobs(n=24)
+    base = PretrainedModel("simple", 6)
+    arms = {name: (lambda k, name=name: build_strategy(get_recipe(name), base, k, seed=1))
+            for name in ("feature_extraction", "fine_tuning", "from_scratch")}
+    mine = M.compare_strategies((X, y), base=base, epochs=2, seed=1, arms=arms)
+    theirs = M.compare_strategies((X, y), base=base, epochs=2, seed=1)
+    for name in arms:
+        assert mine.results[name].accuracy == theirs.results[name].accuracy
+        assert mine.results[name].history.loss == theirs.results[name].history.loss
+        assert mine.results[name].updates == theirs.results[name].updates
+
+
+def test_arms_may_be_any_model_with_train_and_predict(blobs):
+    X, y = blobs(n=24)
+    built = []
+
+    class Majority:  # a model without score or count_parameters
+        def __init__(self, num_classes):
+            built.append(num_classes)
+
+        def train(self, X, y, config):
+            self.label = int(np.bincount(y).argmax())
+
+        def predict(self, X):
+            return np.full(len(X), self.label)
+
+    cmp = M.compare_strategies((X, y), architecture="simple", epochs=2,
+                               arms={name: Majority for name in ("feature_extraction", "fine_tuning",
+                                                                 "from_scratch")})
+    assert built == [3, 3, 3] and cmp.updates == 2  # 18 training examples: one batch per epoch
+    assert all(0 <= r.accuracy <= 1 and r.time > 0 for r in cmp.results.values())
+
+
+@pytest.mark.parametrize("arms", [{"fine_tuning": FineTuner}, {"feature_extraction": 1, "fine_tuning": 2,
+                                                               "from_scratch": 3}, [FineTuner]])
+def test_arms_must_name_the_three_strategies(arms):
+    with pytest.raises(ValueError, match="arms must be a dict mapping each of"):
+        M.compare_strategies({"X": np.zeros((4, 6)), "y": [0, 1, 0, 1]}, arms=arms)

@@ -248,39 +248,73 @@ def budget(recipes: Mapping[str, Recipe], n_train: int, epochs: int | None = Non
     return max(recipe.updates for recipe in recipes.values())
 
 
-def run_arm(recipe: Recipe, base: PretrainedModel, data: Split, updates: int, seed: int) -> StrategyResult:
-    """The recipe's strategy on a copy of ``base``, trained for ``updates`` minibatch updates
-    (rounded up to whole epochs) with ``seed``, and scored on the test data."""
+def check_arms(arms) -> dict | None:
+    """None, or a dict mapping each strategy's name to ``make_model(num_classes)``."""
+    if arms is None:
+        return None
+    if not isinstance(arms, Mapping) or sorted(arms) != sorted(STRATEGIES) or not all(
+            callable(make) for make in arms.values()):
+        raise ValueError(f"arms must be a dict mapping each of {list(STRATEGIES)} to a function "
+                         f"make_model(num_classes); got {arms!r}")
+    return dict(arms)
+
+
+def _accuracy(model, X: np.ndarray, y: np.ndarray) -> float:
+    """A model's accuracy: its ``score`` when it has one, else from ``predict``."""
+    if callable(getattr(model, "score", None)):
+        return model.score(X, y)
+    return float(np.mean(np.asarray(model.predict(X)) == y))
+
+
+def run_arm(recipe: Recipe, base: PretrainedModel, data: Split, updates: int, seed: int,
+            make_model=None) -> StrategyResult:
+    """The recipe's strategy on a copy of ``base`` (or ``make_model(num_classes)``'s model),
+    trained for ``updates`` minibatch updates (rounded up to whole epochs) with ``seed``, and
+    scored on the test data. The time covers building and training the arm."""
     recipe = recipe.replace(updates=updates)
     n_train = len(data.X_train)
+    config = make_config(recipe, n_train, seed=seed)
     start = time.perf_counter()
-    strategy = build_strategy(recipe, base, data.num_classes, seed=seed)
-    history = strategy.train(data.X_train, data.y_train, make_config(recipe, n_train, seed=seed))
+    if make_model is None:
+        strategy = build_strategy(recipe, base, data.num_classes, seed=seed)
+    else:
+        strategy = make_model(data.num_classes)
+    history = strategy.train(data.X_train, data.y_train, config)
     elapsed = time.perf_counter() - start
+    count = getattr(strategy, "count_parameters", None)
+    ran = (updates_done(history) if isinstance(history, TrainingHistory) and history.updates
+           else config.epochs * math.ceil(n_train / recipe.batch_size))
     return StrategyResult(
-        name=recipe.strategy, accuracy=strategy.score(data.X_test, data.y_test), time=elapsed,
-        history=history, train_accuracy=strategy.score(data.X_train, data.y_train),
-        evaluated_on=data.evaluated_on, trainable_parameters=strategy.count_parameters(trainable_only=True),
-        model=strategy, updates=updates_done(history),
+        name=recipe.strategy, accuracy=_accuracy(strategy, data.X_test, data.y_test), time=elapsed,
+        history=history, train_accuracy=_accuracy(strategy, data.X_train, data.y_train),
+        evaluated_on=data.evaluated_on,
+        trainable_parameters=count(trainable_only=True) if callable(count) else 0,
+        model=strategy, updates=ran,
     )
 
 
 def compare(dataset, architecture: str = "medium", epochs: int | None = None, seed: int = 0,
             test_fraction: float = 0.25, base=None, *, updates: int | None = None,
-            recipes: Mapping[str, Recipe] | None = None) -> StrategyComparison:
-    """The three strategies on the same split, with the same budget and seed (see the module docstring)."""
+            recipes: Mapping[str, Recipe] | None = None, arms=None) -> StrategyComparison:
+    """The three strategies on the same split, with the same budget and seed (see the module
+    docstring). ``arms`` (name -> ``make_model(num_classes)``) builds the arms' models instead
+    of the recipes; their configs stay the recipes'."""
     recipes = check_recipes(recipes)
+    arms = check_arms(arms)
     data = split(dataset, test_fraction, seed)
     n_updates = budget(recipes, len(data.X_train), epochs, updates)
     if base is None:
         base = PretrainedModel(architecture, data.input_shape)
     elif tuple(check_base(base).input_shape) != data.input_shape:
         raise ValueError(f"base expects inputs of shape {base.input_shape}; the data has {data.input_shape}")
-    results = {name: run_arm(recipe, base, data, n_updates, seed) for name, recipe in recipes.items()}
+    results = {name: run_arm(recipe, base, data, n_updates, seed, None if arms is None else arms[name])
+               for name, recipe in recipes.items()}
     done = {r.updates for r in results.values()}
     if len(done) != 1:  # the protocol's promise; a failure here is a bug, not bad input
         raise RuntimeError(f"compare_strategies: the strategies ran different numbers of updates {done}")
     return StrategyComparison(**results, n_train=len(data.X_train), n_test=len(data.X_test),
                               num_classes=data.num_classes, input_shape=data.input_shape,
                               architecture=base.architecture, evaluated_on=data.evaluated_on,
-                              epochs=results["feature_extraction"].history.epochs, updates=done.pop())
+                              epochs=make_config(recipes["feature_extraction"].replace(updates=n_updates),
+                                                 len(data.X_train), seed=seed).epochs,
+                              updates=done.pop())

@@ -164,7 +164,7 @@ class TransferLearningManager:
     @staticmethod
     def compare_strategies(dataset, architecture: str = "medium", epochs: int | None = None, seed: int = 0,
                            test_fraction: float = 0.25, base=None, *, updates: int | None = None,
-                           recipes: Mapping[str, Recipe] | None = None) -> StrategyComparison:
+                           recipes: Mapping[str, Recipe] | None = None, arms=None) -> StrategyComparison:
         """Train the three strategies on the same split, with the same budget, and compare them.
 
         ``dataset``: ``{"X": X, "y": y}``, ``(X, y)`` or a task with ``X_train``, ``y_train``,
@@ -180,8 +180,15 @@ class TransferLearningManager:
         minibatch updates: ``updates`` (default: the recipes' budget, 300), rounded up to whole
         epochs, or exactly ``epochs`` epochs when given. ``base`` is a PretrainedModel to compare
         with (default: ``PretrainedModel(architecture, input_shape)``); each strategy gets its own copy.
+
+        ``arms`` replaces the recipes' strategies with your own: a dict with the three names, each
+        mapped to ``make_model(num_classes)`` returning a model with ``train(X, y, config)`` and
+        ``predict(X)`` (tlkit's strategies, or the classes you wrote in Parts 2 and 3). The split,
+        the budget, the seed and the recipes' configs stay the same; each arm's time covers
+        building and training it.
         """
-        return compare(dataset, architecture, epochs, seed, test_fraction, base, updates=updates, recipes=recipes)
+        return compare(dataset, architecture, epochs, seed, test_fraction, base, updates=updates,
+                       recipes=recipes, arms=arms)
 
     @staticmethod
     def estimate_transferability(model, X, y) -> float:

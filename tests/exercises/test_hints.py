@@ -142,85 +142,36 @@ def misspelled(dataset_size, task_similarity):
     return "fine-tuning"
 
 
+def similar_means_high(dataset_size, task_similarity):
+    if dataset_size < 1_000:  # 'medium' similarity taken for 'high'
+        return "feature_extraction" if task_similarity != "low" else "fine_tuning"
+    if dataset_size < 10_000:
+        return "fine_tuning"
+    return "from_scratch" if task_similarity == "low" else "fine_tuning"
+
+
+def large_means_different(dataset_size, task_similarity):
+    if dataset_size < 1_000:
+        return "feature_extraction" if task_similarity == "high" else "fine_tuning"
+    if dataset_size < 10_000:
+        return "fine_tuning"
+    return "fine_tuning" if task_similarity == "high" else "from_scratch"
+
+
 def test_04_1_mistakes():
     assert first_kind("04.1", off_by_one) == "boundary"
-    assert "wrong_strategy" in check("04.1", old_very_large_rule, verbose=False).kinds
+    assert "size_category" in check("04.1", old_very_large_rule, verbose=False).kinds  # at 50,000
     assert first_kind("04.1", misspelled) == "unknown_strategy"
 
 
-# --- 03.2 -----------------------------------------------------------------------------
-
-
-def without_head(epoch, blocks, warmup_epochs, unfreeze_every):
-    if epoch < warmup_epochs:
-        return []
-    return list(blocks)
-
-
-def warmup_off_by_one(epoch, blocks, warmup_epochs, unfreeze_every):
-    if epoch <= warmup_epochs:
-        return ["head"]
-    if unfreeze_every is None:
-        return list(blocks) + ["head"]
-    count = 1 + (epoch - warmup_epochs) // unfreeze_every
-    return list(blocks[max(len(blocks) - count, 0):]) + ["head"]
-
-
-def from_the_bottom(epoch, blocks, warmup_epochs, unfreeze_every):
-    if epoch < warmup_epochs:
-        return ["head"]
-    if unfreeze_every is None:
-        return list(blocks) + ["head"]
-    count = 1 + (epoch - warmup_epochs) // unfreeze_every
-    return list(blocks[:count]) + ["head"]
-
-
-def test_03_2_mistakes():
-    assert first_kind("03.2", without_head) == "head"
-    assert first_kind("03.2", warmup_off_by_one) == "warmup_end"
-    assert first_kind("03.2", from_the_bottom) == "gradual_top"
-
-
-# --- 04.2 -----------------------------------------------------------------------------
-
-
-def floor_steps(arms, X, y, update_budget):
-    import time
-    out = {}
-    for name, (train_fn, batch_size) in arms.items():
-        steps = max(1, len(X) // batch_size)  # forgets the shorter last minibatch
-        epochs = max(1, -(-update_budget // steps))
-        start = time.perf_counter()
-        accuracy = train_fn(X, y, epochs, batch_size)
-        out[name] = {"epochs": epochs, "updates": epochs * steps,
-                     "seconds": time.perf_counter() - start, "accuracy": accuracy}
-    return out
-
-
-def untimed(arms, X, y, update_budget):
-    import math
-    out = {}
-    for name, (train_fn, batch_size) in arms.items():
-        steps = math.ceil(len(X) / batch_size)
-        epochs = max(1, math.ceil(update_budget / steps))
-        out[name] = {"epochs": epochs, "updates": epochs * steps, "seconds": 0.0,
-                     "accuracy": train_fn(X, y, epochs, batch_size)}
-    return out
-
-
-def test_04_2_mistakes():
-    assert first_kind("04.2", floor_steps) == "budget"
-    assert set(check("04.2", untimed, verbose=False).kinds) == {"timing"}
-
-
-def test_04_2_reference_agrees_with_the_protocol_budget():
-    from tlkit.protocol import epochs_for_updates
-    exercise = get_exercise("04.2")
-    for case in exercise.public_cases + answer_key.hidden_cases(exercise.id, 5):
-        expected = answer_key.expected(exercise.id, case)["result"]
-        for name, arm in case.inputs["arms"].items():
-            assert expected[name]["epochs"] == epochs_for_updates(
-                case.inputs["update_budget"], case.inputs["n"], arm["batch_size"])
+@pytest.mark.parametrize("fn", [similar_means_high, large_means_different])
+def test_04_1_a_similarity_mistake_gets_the_similarity_hint_even_at_a_boundary(fn, capsys):
+    result = check("04.1", fn, verbose=False)
+    assert set(kind for kind in result.kinds if kind) == {"similarity"}
+    check("04.1", fn)
+    out = capsys.readouterr().out
+    assert f"Hint: {get_exercise('04.1').hints['similarity']}" in out
+    assert get_exercise("04.1").hints["boundary"] not in out
 
 
 def test_04_1_reference_agrees_with_the_rule_on_a_wide_grid():
