@@ -13,50 +13,48 @@ from tlkit.exercises.registry import Case
 
 
 class TransferLearningManager:
-    """Reference: the course's rule, and a fair, timed comparison of injected arms."""
+    """The course's rule as a recommendation, and a fair, timed comparison of the three strategies."""
 
-    LAYERS = ["layer1", "layer2", "layer3", "layer4"]  # the blocks of the medium base
-    # (size category, similarity) -> (strategy, how many blocks stay frozen from the input)
-    RULE = {
-        ("small", "high"): ("feature_extraction", 4),
-        ("small", "medium"): ("fine_tuning", 2),
-        ("small", "low"): ("fine_tuning", 2),
-        ("medium", "high"): ("fine_tuning", 2),
-        ("medium", "medium"): ("fine_tuning", 1),
-        ("medium", "low"): ("fine_tuning", 1),
-        ("large", "high"): ("fine_tuning", 0),
-        ("large", "medium"): ("fine_tuning", 0),
-        ("large", "low"): ("from_scratch", 0),
-    }
+    LAYERS = ["layer1", "layer2", "layer3", "layer4"]  # the blocks of the medium base, from the input
     LEARNING_RATES = {"feature_extraction": 0.01, "fine_tuning": 0.003, "from_scratch": 0.01}
-    WHY = {
-        "feature_extraction": "the pretrained features already fit, and training only a new head "
-                              "cannot over-fit the few examples",
-        "fine_tuning": "the top blocks must adapt to the new task, while the early, generic blocks "
-                       "stay as they are",
-        "from_scratch": "there is enough data to learn features of its own, and the source's "
-                        "features may mislead",
-    }
 
-    @staticmethod
-    def recommend_strategy(dataset_size, task_similarity):
+    @classmethod
+    def recommend_strategy(cls, dataset_size, task_similarity):
+        """An object with strategy, layers_to_freeze, recommended_lr and reasoning, by the course's rule."""
         if dataset_size < 1_000:
             size = "small"
         elif dataset_size < 10_000:
             size = "medium"
         else:
             size = "large"
-        strategy, frozen = TransferLearningManager.RULE[(size, task_similarity)]
+        rule = {  # (size, similarity) -> (strategy, how many blocks stay frozen)
+            ("small", "high"): ("feature_extraction", 4),
+            ("small", "medium"): ("fine_tuning", 2),
+            ("small", "low"): ("fine_tuning", 2),
+            ("medium", "high"): ("fine_tuning", 2),
+            ("medium", "medium"): ("fine_tuning", 1),
+            ("medium", "low"): ("fine_tuning", 1),
+            ("large", "high"): ("fine_tuning", 0),
+            ("large", "medium"): ("fine_tuning", 0),
+            ("large", "low"): ("from_scratch", 0),
+        }
+        advice = {
+            "feature_extraction": "extract features: the pretrained features already fit, and a new "
+                                  "head alone cannot over-fit the few examples",
+            "fine_tuning": "fine-tune: the top blocks adapt to the new task, while the early, generic "
+                           "blocks stay as they are",
+            "from_scratch": "train from scratch: there is enough data to learn features of its own, "
+                            "and the source's features may mislead",
+        }
+        strategy, frozen = rule[(size, task_similarity)]
         reasoning = (f"{dataset_size:,} labelled examples make a {size} dataset, and the task's "
-                     f"similarity to the source is {task_similarity}: {strategy.replace('_', ' ')}, "
-                     f"because {TransferLearningManager.WHY[strategy]}.")
-        return SimpleNamespace(strategy=strategy,
-                               layers_to_freeze=TransferLearningManager.LAYERS[:frozen],
-                               recommended_lr=TransferLearningManager.LEARNING_RATES[strategy],
-                               reasoning=reasoning)
+                     f"similarity to the source is {task_similarity}, so {advice[strategy]}.")
+        return SimpleNamespace(strategy=strategy, layers_to_freeze=cls.LAYERS[:frozen],
+                               recommended_lr=cls.LEARNING_RATES[strategy], reasoning=reasoning)
 
     @classmethod
     def compare_strategies(cls, dataset, arms, updates=300, batch_size=32, seed=0, test_fraction=0.25):
+        """Every arm on the same split with the same number of updates, each timed on its own."""
         X, y = (dataset["X"], dataset["y"]) if isinstance(dataset, dict) else dataset
         X = np.asarray(X, dtype=np.float32)
         y = np.asarray(y).astype(np.int64)

@@ -103,7 +103,7 @@ MISTAKES = {
     # large and medium similarity sent from scratch
     "similarity": [('("large", "medium"): ("fine_tuning", 0)', '("large", "medium"): ("from_scratch", 0)')],
     # the blocks to freeze counted from the top
-    "layers_to_freeze": [("LAYERS[:frozen]", "LAYERS[len(TransferLearningManager.LAYERS) - frozen:]")],
+    "layers_to_freeze": [("cls.LAYERS[:frozen]", "cls.LAYERS[len(cls.LAYERS) - frozen:]")],
     # no held-out split: scored on the training examples
     "no_holdout": [("test, train = order[:n_test], order[n_test:]", "test, train = order, order")],
     # the whole result as a dict instead of attributes
