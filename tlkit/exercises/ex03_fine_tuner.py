@@ -44,7 +44,11 @@ UPDATE_RTOL = 0.02  # relative tolerance of an update compared with another run'
 def make_data(n: int, d: int, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """``n`` vectors of ``d`` numbers in ``k`` well separated blobs; labels 0, 1, ..., k-1, 0, ..."""
     rng = np.random.default_rng(seed)
-    centers = rng.normal(0.0, 2.0, size=(k, d))
+    for _ in range(1000):  # centers at least 3 apart (ten times the spread of a blob)
+        centers = rng.normal(0.0, 2.0, size=(k, d))
+        gaps = np.linalg.norm(centers[:, None] - centers[None], axis=-1) + 9.0 * np.eye(k)
+        if gaps.min() >= 3.0:
+            break
     y = np.arange(n, dtype=np.int64) % k
     X = centers[y] + rng.normal(0.0, 0.3, size=(n, d))
     return X.astype(np.float32), y
