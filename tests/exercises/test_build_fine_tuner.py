@@ -151,3 +151,25 @@ def test_a_warmup_at_the_end_of_the_run_is_caught_by_the_split_case():
 def test_the_hints_are_distinct():
     texts = list(EXERCISE.hints.values())
     assert len(set(texts)) == len(texts)
+
+
+def _library_reasons(notebook: str, source: str | None = None) -> list[str]:
+    from pathlib import Path
+
+    from instructor.grading.submissions import Cell, extract_exercises, library_use, parse_notebook
+
+    cells, _ = parse_notebook(Path(__file__).resolve().parents[2] / "solutions" / notebook)
+    if source is not None:  # the same notebook with another exercise cell
+        cells = [Cell(c.notebook, c.index, source, c.tags) if c is not None and
+                 c.source.startswith(f"### EXERCISE {EXERCISE.id}") else c for c in cells]
+    found, _ = extract_exercises(cells, [EXERCISE.id])
+    return library_use(found[EXERCISE.id], EXERCISE.name, tuple(EXERCISE.library_names))
+
+
+def test_the_solution_is_not_flagged_and_a_wrapper_of_tlkits_class_is():
+    assert _library_reasons("03_fine_tuning.ipynb") == []
+    for source in ("### EXERCISE 03.2\nfrom tlkit.strategies import FineTuner as Theirs\n\n\n"
+                   "class FineTuner(Theirs):\n    pass\n",
+                   "### EXERCISE 03.2\nimport tlkit\n\n\nclass FineTuner:\n    def __init__(self, *a):\n"
+                   "        self.inner = tlkit.FineTuner(*a)\n"):
+        assert _library_reasons("03_fine_tuning.ipynb", source), source

@@ -134,3 +134,27 @@ def test_the_zero_division_hint_is_about_the_arms_budget_and_the_split():
 def test_the_hints_are_distinct():
     texts = list(EXERCISE.hints.values())
     assert len(set(texts)) == len(texts)
+
+
+def _library_reasons(source: str | None = None) -> list[str]:
+    from pathlib import Path
+
+    from instructor.grading.submissions import Cell, extract_exercises, library_use, parse_notebook
+
+    path = Path(__file__).resolve().parents[2] / "solutions" / "04_choosing_a_strategy.ipynb"
+    cells, _ = parse_notebook(path)
+    if source is not None:
+        cells = [Cell(c.notebook, c.index, source, c.tags) if c is not None and
+                 c.source.startswith(f"### EXERCISE {EXERCISE.id}") else c for c in cells]
+    found, _ = extract_exercises(cells, [EXERCISE.id])
+    return library_use(found[EXERCISE.id], EXERCISE.name, tuple(EXERCISE.library_names))
+
+
+def test_the_solution_is_not_flagged_and_a_wrapper_of_tlkits_manager_is():
+    assert _library_reasons() == []
+    for source in ("### EXERCISE 04.2\nfrom tlkit.manager import TransferLearningManager as Theirs\n\n\n"
+                   "class TransferLearningManager(Theirs):\n    pass\n",
+                   "### EXERCISE 04.2\nfrom tlkit import strategy_rule\n\n\nclass TransferLearningManager:\n"
+                   "    @staticmethod\n    def recommend_strategy(n, s):\n"
+                   "        return strategy_rule.choose_strategy(n, s)\n"):
+        assert _library_reasons(source), source
