@@ -71,8 +71,10 @@ def _import_paths(node: ast.AST) -> dict[str, str]:
                 else:
                     paths[alias.name.split(".")[0]] = alias.name.split(".")[0]
         elif isinstance(sub, ast.ImportFrom) and sub.module:
+            # the object's own name: `from tlkit.parts import new_head as h` uses `new_head`,
+            # as a reference's source (its class or function alone, no imports) does
             for alias in sub.names:
-                paths[alias.asname or alias.name] = f"{sub.module}.{alias.name}"
+                paths[alias.asname or alias.name] = alias.name
     return paths
 
 
@@ -99,7 +101,8 @@ def _strip(tree: ast.AST) -> None:
 
 class _Renamer(ast.NodeTransformer):
     """Bound names -> ``_v0, _v1...`` and local objects' attributes -> ``_a0, _a1...``
-    (first appearance); imported names -> their module path."""
+    (first appearance); imported modules -> their path, names imported from a module ->
+    the object's own name."""
 
     def __init__(self, bound: set[str], imports: dict[str, str]) -> None:
         self.bound = bound - set(imports)
@@ -143,10 +146,25 @@ class _Renamer(ast.NodeTransformer):
             node.attr = self.attrs.setdefault(node.attr, f"_a{len(self.attrs)}")
         return node
 
-    def visit_keyword(self, node: ast.keyword) -> ast.AST:
-        if node.arg in self.bound:
-            node.arg = self.name(node.arg)
+    def visit_Module(self, node: ast.Module) -> ast.AST:
+        self.defined = {d.name for d in ast.walk(node)
+                        if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
         return self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        """A keyword names a parameter of the callee: renamed with it when the code defines
+        the callee (its parameters are renamed), kept when the callee is someone else's
+        (``SimpleNamespace(strategy=strategy)`` keeps ``strategy=`` however the variable is named)."""
+        func = node.func
+        callee = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+        own = callee in getattr(self, "defined", ())
+        node.func = self.visit(node.func)
+        node.args = [self.visit(arg) for arg in node.args]
+        for keyword in node.keywords:
+            if own and keyword.arg in self.bound:
+                keyword.arg = self.name(keyword.arg)
+            keyword.value = self.visit(keyword.value)
+        return node
 
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> ast.AST:
         if node.name:

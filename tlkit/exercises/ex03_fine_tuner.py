@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from tlkit.exercises.compare import fmt, type_name
-from tlkit.exercises.registry import Case, CheckFailure, Exercise
+from tlkit.exercises.registry import COURSE_CLASSES_LIBRARY, Case, CheckFailure, Exercise
 
 ARCHITECTURES = ("simple", "medium")
 MODES = ("train", "rates", "warmup_split")
@@ -496,15 +496,7 @@ EXERCISE = Exercise(
         "exception": "Read the error message. train gets a dict or a FineTuningConfig: read each "
         "setting with config[key] for a dict and getattr(config, key) otherwise.",
     },
-    library_names=(
-        "tlkit.FineTuner",
-        "tlkit.strategies",
-        "tlkit.strategies.FineTuner",
-        "tlkit.strategies.fine_tuning",
-        "tlkit.strategies.fine_tuning.FineTuner",
-        "tlkit.strategies.classifier",
-        "tlkit.training.Trainer",
-        "tlkit.manager",
-    ),
+    # tlkit's classes, and its training loop: the loop with its warm-up and rates is the exercise
+    library_names=COURSE_CLASSES_LIBRARY + ("tlkit.training.Trainer",),
     fallback="tlkit.FineTuner",
 )

@@ -33,7 +33,7 @@ import numpy as np
 
 from tlkit.exercises.compare import fmt, type_name
 from tlkit.exercises.ex04_recommend_strategy import SIMILARITIES, STRATEGIES, mistake_kind
-from tlkit.exercises.registry import Case, CheckFailure, Exercise
+from tlkit.exercises.registry import COURSE_CLASSES_LIBRARY, Case, CheckFailure, Exercise
 
 ARMS = STRATEGIES  # the course's three strategies, the attributes of the comparison
 EPS = 5e-4  # seconds: clock reads of the student's timer and of the spies, a little apart
@@ -431,17 +431,7 @@ EXERCISE = Exercise(
         "exception": "Read the error message. arms maps each strategy's name to a function "
         "make_model(num_classes) that returns a model with train(X, y, config) and predict(X).",
     },
-    library_names=(
-        "tlkit.TransferLearningManager",
-        "tlkit.manager",
-        "tlkit.manager.TransferLearningManager",
-        "tlkit.manager.StrategyComparison",
-        "tlkit.strategy_rule",
-        "tlkit.strategy_rule.choose_strategy",
-        "tlkit.strategy_rule.fraction_to_freeze",
-        "tlkit.strategy_rule.size_category",
-        "tlkit.protocol.epochs_for_updates",
-        "tlkit.protocol.recipes.epochs_for_updates",
-    ),
+    # tlkit's classes and rule, and the protocol's budget and recipes
+    library_names=COURSE_CLASSES_LIBRARY + ("tlkit.protocol",),
     fallback="tlkit.TransferLearningManager",
 )
