@@ -71,10 +71,8 @@ def _import_paths(node: ast.AST) -> dict[str, str]:
                 else:
                     paths[alias.name.split(".")[0]] = alias.name.split(".")[0]
         elif isinstance(sub, ast.ImportFrom) and sub.module:
-            # the object's own name: `from tlkit.parts import new_head as h` uses `new_head`,
-            # as a reference's source (its class or function alone, no imports) does
             for alias in sub.names:
-                paths[alias.asname or alias.name] = alias.name
+                paths[alias.asname or alias.name] = f"{sub.module}.{alias.name}"
     return paths
 
 
@@ -101,8 +99,7 @@ def _strip(tree: ast.AST) -> None:
 
 class _Renamer(ast.NodeTransformer):
     """Bound names -> ``_v0, _v1...`` and local objects' attributes -> ``_a0, _a1...``
-    (first appearance); imported modules -> their path, names imported from a module ->
-    the object's own name."""
+    (first appearance); imported names -> their module path."""
 
     def __init__(self, bound: set[str], imports: dict[str, str]) -> None:
         self.bound = bound - set(imports)
