@@ -565,7 +565,7 @@ def _pasted_reference() -> str:
     return text + "\nsoftmax_cross_entropy = my_loss\n"
 
 
-def _nest(top: Path, levels: int, name: str, text: str) -> None:
+def nest_folders(top: Path, levels: int, name: str, text: str) -> None:
     """``top/d/d/.../d/name``, ``levels`` folders deep, built with descriptors (the path
     is longer than the system allows)."""
     import os
@@ -584,7 +584,7 @@ def _nest(top: Path, levels: int, name: str, text: str) -> None:
 
 
 def remove_tree(top: Path) -> None:
-    """shutil.rmtree without recursion (it raises RecursionError on DEEP_LEVELS levels)."""
+    """shutil.rmtree without recursion (it raises RecursionError on a thousand levels)."""
     import os
 
     stack = [(os.open(top, os.O_RDONLY | os.O_DIRECTORY), "")]
@@ -620,7 +620,7 @@ if _frame is not None:  # one frame, then exit: its reason reaches the report
              b"TLKIT-RESULT " + str(len(_body)).encode() + b"\\n" + _body)
     os._exit(0)
 ''' + WRONG_04)), Expect(_zero_except()))
-    _nest(folder / "deep_folder", DEEP_LEVELS, "deep.ipynb",
+    nest_folders(folder / "deep_folder", DEEP_LEVELS, "deep.ipynb",
           json.dumps(notebook(("04.1", HONEST["04.1"]))))
     EXPECTED["deep_folder"] = Expect(_zero_except(), errors=("levels deep",))
     huge = notebook(("04.1", HONEST["04.1"]))

@@ -24,6 +24,7 @@ from instructor.grading.submissions import (
     parse_notebook,
     read_roster,
 )
+from tests.grading.demo_class import nest_folders, remove_tree
 from tlkit.exercises.registry import COURSE_CLASSES_LIBRARY
 from tlkit.exercises.runner import FrameError, encode_frame, parse_frames
 
@@ -61,46 +62,13 @@ def test_every_file_is_a_student_and_folders_hold_notebooks(tmp_path):
     assert [p.name for p in found["dan"]] == ["part1.ipynb"]
 
 
-def _nest(top: Path, levels: int) -> None:
-    """``top/d/d/.../d/deep.ipynb``, ``levels`` folders deep (built with descriptors: the
-    path is longer than the system allows)."""
-    top.mkdir()
-    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
-    for _ in range(levels):
-        os.mkdir("d", dir_fd=fd)
-        inner = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
-        os.close(fd)
-        fd = inner
-    os.close(os.open("deep.ipynb", os.O_WRONLY | os.O_CREAT, dir_fd=fd))
-    os.close(fd)
-
-
-def remove_tree(top: Path) -> None:
-    """shutil.rmtree without recursion (it raises RecursionError on 1,100 levels)."""
-    stack = [(os.open(top, os.O_RDONLY | os.O_DIRECTORY), "")]
-    while stack:
-        fd = stack[-1][0]
-        for entry in os.scandir(fd):
-            if entry.is_dir(follow_symlinks=False):
-                stack.append((os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd),
-                              entry.name))
-                break
-            os.unlink(entry.name, dir_fd=fd)
-        else:
-            fd, name = stack.pop()
-            os.close(fd)
-            if stack:
-                os.rmdir(name, dir_fd=stack[-1][0])
-    os.rmdir(top)
-
-
 @pytest.fixture
 def class_with_a_deep_folder():
     """A class folder outside pytest's tmp_path (pytest's own cleanup recurses), removed
     at the end whatever happens."""
     root = Path(tempfile.mkdtemp(prefix="tlkit-deep-class-"))
     try:
-        _nest(root / "deep", 1100)
+        nest_folders(root / "deep", 1100, "deep.ipynb", "")
         yield root
     finally:
         remove_tree(root)
@@ -110,7 +78,7 @@ def test_a_folder_nested_1100_levels_is_an_error_row_not_a_crash(class_with_a_de
     from instructor.grading.grade import collect
 
     tmp_path = class_with_a_deep_folder
-    _nest(tmp_path / "shallow", 3)
+    nest_folders(tmp_path / "shallow", 3, "deep.ipynb", "")
     (tmp_path / "ann.ipynb").write_text("{}")
     problems: dict[str, list[str]] = {}
     found = find_submissions(tmp_path, problems)
