@@ -147,7 +147,7 @@ def _import_bindings(tree: ast.AST) -> tuple[dict[str, str], list[str], list[str
     return names, stars, imported
 
 
-def _local_names(tree: ast.AST) -> set[str]:
+def assigned_names(tree: ast.AST) -> set[str]:
     """Names the code binds other than by import: defs, classes, parameters, targets."""
     local: set[str] = set()
     for node in ast.walk(tree):
@@ -183,7 +183,7 @@ class _Scope:
             self.own_imports.update(names)
             self.stars += stars
             self.imported += imported
-            self.local |= _local_names(tree)
+            self.local |= assigned_names(tree)
         self.context_imports: dict[str, str] = {}
         for tree in context:
             names, stars, _ = _import_bindings(tree)

@@ -27,6 +27,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from instructor.grading.library import assigned_names
+
 __all__ = ["MIN_NODES", "CLASS_SHARE", "Definition", "normalised_ast", "definitions",
            "matches_reference", "matching_definitions", "find_copies"]
 
@@ -45,18 +47,10 @@ def _parse(source: str) -> ast.Module | None:
 
 
 def _bound_names(node: ast.AST) -> set[str]:
-    """Names ``node`` binds: its own name, parameters, targets, nested defs, imports."""
-    bound: set[str] = set()
+    """Names ``node`` binds (defs, parameters, targets, handlers, patterns) and its global/nonlocal names."""
+    bound = assigned_names(node)
     for sub in ast.walk(node):
-        if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            bound.add(sub.name)
-        elif isinstance(sub, ast.arg):
-            bound.add(sub.arg)
-        elif isinstance(sub, ast.Name) and isinstance(sub.ctx, (ast.Store, ast.Del)):
-            bound.add(sub.id)
-        elif isinstance(sub, ast.ExceptHandler) and sub.name:
-            bound.add(sub.name)
-        elif isinstance(sub, (ast.Global, ast.Nonlocal)):
+        if isinstance(sub, (ast.Global, ast.Nonlocal)):
             bound.update(sub.names)
     return bound
 
