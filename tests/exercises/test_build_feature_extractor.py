@@ -10,7 +10,6 @@ and a hint of its own.
 from __future__ import annotations
 
 import ast
-import json
 import time
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pytest
 
 import tlkit
 from instructor import exercises as answer_key
+from tests.exercises.test_notebook_exercises import exercise_cells
 from tlkit import TrainingConfig, TrainingHistory
 from tlkit.exercises import check, get_exercise, run_cases, solution_or_fallback
 from tlkit.nn import losses
@@ -27,16 +27,11 @@ from tlkit.nn.optimizers import Adam
 from tlkit.parts import new_head
 
 ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOK = "02_feature_extraction.ipynb"
 EXERCISE = get_exercise("02.2")
 
 
 def exercise_cell(folder: str) -> str:
-    nb = json.loads((ROOT / folder / NOTEBOOK).read_text(encoding="utf-8"))
-    found = ["".join(c["source"]) for c in nb["cells"]
-             if "".join(c["source"]).startswith("### EXERCISE 02.2\n")]
-    assert len(found) == 1
-    return found[0]
+    return exercise_cells(folder)["02.2"][1]
 
 
 def defined(source: str):

@@ -18,6 +18,7 @@ import pytest
 
 import tlkit
 from instructor import exercises as answer_key
+from tests.exercises.test_notebook_exercises import exercise_cells
 from tlkit.exercises import check, get_exercise, run_cases, solution_or_fallback
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,9 +32,7 @@ def cells(folder: str) -> list[dict]:
 
 
 def exercise_cell(folder: str) -> str:
-    found = [c["source"] for c in cells(folder) if c["source"].startswith("### EXERCISE 01.2\n")]
-    assert len(found) == 1
-    return found[0]
+    return exercise_cells(folder)["01.2"][1]
 
 
 def defined(source: str):
